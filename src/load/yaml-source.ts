@@ -1,0 +1,164 @@
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import { type Diagnostic, diagnostic, type Span } from '../diagnostics/diagnostic.js';
+
+/** Aliases a document may expand before it is refused (bounds "billion laughs" expansion). */
+export const MAX_ALIAS_COUNT = 100;
+
+export type PathSegment = string | number;
+
+/**
+ * One parsed YAML file with its source positions. `spanOf` maps a data path back to the key or value
+ * that produced it, so every later stage can point at file:line:col.
+ */
+export class YamlSource {
+  private constructor(
+    readonly file: string,
+    readonly text: string,
+    private readonly document: Document,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Parses YAML 1.2 text; duplicate keys, merge keys, unknown tags and alias bombs are diagnostics. */
+  static parse(file: string, text: string): { source: YamlSource; data: unknown; diagnostics: Diagnostic[] } {
+    const lines = new LineCounter();
+    const document = parseDocument(text, {
+      lineCounter: lines,
+      uniqueKeys: true,
+      merge: false,
+      prettyErrors: false,
+      strict: true,
+      version: '1.2',
+      keepSourceTokens: false,
+    });
+    const source = new YamlSource(file, text, document, lines);
+    const diagnostics: Diagnostic[] = [];
+    for (const error of document.errors) {
+      const code = error.code === 'DUPLICATE_KEY' ? 'yaml-duplicate-key' : 'yaml-syntax';
+      const message = error.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, error.pos[0], error.pos[1]) : firstLine(error.message);
+      diagnostics.push(diagnostic(code, 'error', message, source.spanOfOffsets(error.pos[0], error.pos[1])));
+    }
+    for (const warning of document.warnings) {
+      const code = warning.code === 'TAG_RESOLVE_FAILED' ? 'yaml-unknown-tag' : 'yaml-syntax';
+      diagnostics.push(diagnostic(code, 'error', firstLine(warning.message), source.spanOfOffsets(warning.pos[0], warning.pos[1])));
+    }
+    if (diagnostics.length > 0) return { source, data: undefined, diagnostics };
+    if (document.contents === null) {
+      diagnostics.push(diagnostic('file-empty', 'error', 'policy file is empty', source.spanOfOffsets(0, 0)));
+      return { source, data: undefined, diagnostics };
+    }
+    diagnostics.push(...source.findMergeKeys(document.contents));
+    if (diagnostics.length > 0) return { source, data: undefined, diagnostics };
+    try {
+      const data: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+      return { source, data, diagnostics };
+    } catch (error) {
+      if (error instanceof ReferenceError) {
+        const firstAlias = source.firstAliasOffset(document.contents);
+        diagnostics.push(
+          diagnostic(
+            'yaml-alias-limit',
+            'error',
+            `aliases expand too much (more than ${MAX_ALIAS_COUNT} nodes): refusing a possible alias bomb`,
+            source.spanOfOffsets(firstAlias, firstAlias + 1),
+          ),
+        );
+        return { source, data: undefined, diagnostics };
+      }
+      throw error;
+    }
+  }
+
+  positionAt(offset: number): { line: number; column: number; offset: number } {
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col, offset };
+  }
+
+  spanOfOffsets(start: number, end: number): Span {
+    return { file: this.file, start: this.positionAt(start), end: this.positionAt(Math.max(start, end)) };
+  }
+
+  /**
+   * The span of the node at `path`: its key (`part: 'key'`, for objects in a map) or its value.
+   * Falls back to the deepest existing ancestor, so a span is always returned.
+   */
+  spanOf(path: readonly PathSegment[], part: 'key' | 'value' = 'value'): Span {
+    let node: unknown = this.document.contents;
+    let keyNode: Node | undefined;
+    let best: Node | undefined = (node as Node | null) ?? undefined;
+    for (const segment of path) {
+      node = this.deref(node);
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        if (!pair) break;
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        node = node.items[segment];
+      } else {
+        break;
+      }
+      const found = (part === 'key' && keyNode ? keyNode : (node as Node | null)) ?? keyNode;
+      if (!found) break;
+      best = found;
+      if (part === 'value' && node === null) best = keyNode ?? best;
+    }
+    const range = best?.range;
+    if (!range) return this.spanOfOffsets(0, 0);
+    return this.spanOfOffsets(range[0], range[1]);
+  }
+
+  private deref(node: unknown): unknown {
+    return isAlias(node) ? node.resolve(this.document) : node;
+  }
+
+  private findMergeKeys(root: unknown): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const visit = (node: unknown, depth: number): void => {
+      if (depth > 200) return;
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (isScalar(pair.key) && pair.key.value === '<<' && pair.key.range) {
+            out.push(
+              diagnostic(
+                'yaml-merge-key',
+                'error',
+                'merge keys (`<<`) are not supported: write the fields out, so every rule reads on its own',
+                this.spanOfOffsets(pair.key.range[0], pair.key.range[1]),
+              ),
+            );
+          }
+          visit(pair.value, depth + 1);
+        }
+      } else if (isSeq(node)) {
+        for (const item of node.items) visit(item, depth + 1);
+      }
+    };
+    visit(root, 0);
+    return out;
+  }
+
+  private firstAliasOffset(root: unknown): number {
+    let found = 0;
+    const visit = (node: unknown): boolean => {
+      if (isAlias(node)) {
+        found = node.range?.[0] ?? 0;
+        return true;
+      }
+      if (isMap(node)) return node.items.some((p) => visit(p.value));
+      if (isSeq(node)) return node.items.some((i) => visit(i));
+      return false;
+    };
+    visit(root);
+    return found;
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function duplicateKeyMessage(text: string, start: number, end: number): string {
+  const key = text.slice(start, end).split(/[:\n]/)[0]!.trim();
+  return key ? `duplicate key \`${key}\`: each key may appear once in a mapping` : 'duplicate key in a mapping';
+}

@@ -1,0 +1,45 @@
+import { compareDiagnostics, type Diagnostic, hasErrors } from './diagnostics/diagnostic.js';
+import { loadPolicies } from './load/index.js';
+import type { FleetModel } from './model/index.js';
+import type { PolicySet } from './policy/index.js';
+import { resolvePolicy } from './resolve/index.js';
+import { validatePolicies } from './validate/index.js';
+
+export interface CheckOptions {
+  /** The day expiry is judged against (`YYYY-MM-DD`, UTC); defaults to today. */
+  today?: string;
+}
+
+export interface CheckResult {
+  policy?: PolicySet;
+  model?: FleetModel;
+  /** Sorted by file and position. */
+  diagnostics: Diagnostic[];
+  /** Text of every policy file that parsed, by path, for code frames. */
+  sources: Map<string, string>;
+}
+
+/**
+ * Runs the front of the pipeline in order: load → validate → resolve. A stage runs only when the
+ * stages before it reported no error; the model is present only when the policy resolved cleanly.
+ */
+export async function checkPolicies(dir: string, options: CheckOptions = {}): Promise<CheckResult> {
+  const loaded = await loadPolicies(dir);
+  const sources = new Map(loaded.documents.map((d) => [d.source.file, d.source.text]));
+  const diagnostics = [...loaded.diagnostics];
+  const finish = (result: Omit<CheckResult, 'diagnostics' | 'sources'>): CheckResult => ({
+    ...result,
+    diagnostics: diagnostics.sort(compareDiagnostics),
+    sources,
+  });
+  if (loaded.documents.length === 0) return finish({});
+
+  const validated = validatePolicies(loaded);
+  diagnostics.push(...validated.diagnostics);
+  if (!validated.policy || hasErrors(diagnostics)) return validated.policy ? finish({ policy: validated.policy }) : finish({});
+
+  const resolved = resolvePolicy(validated.policy, options);
+  diagnostics.push(...resolved.diagnostics);
+  if (hasErrors(resolved.diagnostics)) return finish({ policy: validated.policy });
+  return finish({ policy: validated.policy, model: resolved.model });
+}

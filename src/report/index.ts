@@ -1,0 +1,18 @@
+import type { ChalkInstance } from 'chalk';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatJson } from './json.js';
+import { formatPretty } from './pretty.js';
+
+export interface ReportContext {
+  chalk: ChalkInstance;
+  /** Policy file texts by path, for code frames. */
+  sources: ReadonlyMap<string, string>;
+}
+
+export type Reporter = (diagnostics: readonly Diagnostic[], context: ReportContext) => string;
+
+/** Every output format of `benteng lint --format`, by name. */
+export const REPORTERS: Record<string, Reporter> = {
+  pretty: formatPretty,
+  json: (diagnostics) => formatJson(diagnostics),
+};

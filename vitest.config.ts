@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Kernel and sshd tests create namespaces with unique names, so files may run in parallel.
+    fileParallelism: true,
+    pool: 'forks',
+  },
+});
