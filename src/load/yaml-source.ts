@@ -33,13 +33,20 @@ export class YamlSource {
     const source = new YamlSource(file, text, document, lines);
     const diagnostics: Diagnostic[] = [];
     for (const error of document.errors) {
-      const code = error.code === 'DUPLICATE_KEY' ? 'yaml-duplicate-key' : 'yaml-syntax';
-      const message = error.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(text, error.pos[0], error.pos[1]) : firstLine(error.message);
+      const [code, message] =
+        error.code === 'DUPLICATE_KEY'
+          ? ['yaml-duplicate-key', duplicateKeyMessage(text, error.pos[0])]
+          : error.code === 'MULTIPLE_DOCS'
+            ? ['yaml-syntax', 'a policy file holds one YAML document: remove the `---` separator or split the file']
+            : ['yaml-syntax', firstLine(error.message)];
       diagnostics.push(diagnostic(code, 'error', message, source.spanOfOffsets(error.pos[0], error.pos[1])));
     }
     for (const warning of document.warnings) {
-      const code = warning.code === 'TAG_RESOLVE_FAILED' ? 'yaml-unknown-tag' : 'yaml-syntax';
-      diagnostics.push(diagnostic(code, 'error', firstLine(warning.message), source.spanOfOffsets(warning.pos[0], warning.pos[1])));
+      const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1];
+      const [code, message] = tag
+        ? ['yaml-unknown-tag', `unknown YAML tag \`${tag}\`: policy files use plain YAML without tags`]
+        : ['yaml-syntax', firstLine(warning.message)];
+      diagnostics.push(diagnostic(code, 'error', message, source.spanOfOffsets(warning.pos[0], warning.pos[1])));
     }
     if (diagnostics.length > 0) return { source, data: undefined, diagnostics };
     if (document.contents === null) {
@@ -158,7 +165,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
 }
 
-function duplicateKeyMessage(text: string, start: number, end: number): string {
-  const key = text.slice(start, end).split(/[:\n]/)[0]!.trim();
+function duplicateKeyMessage(text: string, start: number): string {
+  const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]+)/.exec(text.slice(start))?.[1]?.trim();
   return key ? `duplicate key \`${key}\`: each key may appear once in a mapping` : 'duplicate key in a mapping';
 }

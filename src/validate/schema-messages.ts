@@ -85,7 +85,7 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
       return diagnostic(
         'schema-type',
         'error',
-        `${fieldName(path)} must be ${TYPE_NAMES[String(params.type)] ?? String(params.type)}, not ${describeValue(error.data)}`,
+        `${fieldName(path)} must be ${String(params.type).split('|').map((t) => TYPE_NAMES[t] ?? t).join(' or ')}, not ${describeValue(error.data)}`,
         source.spanOf(path),
       );
     case 'enum': {
@@ -143,25 +143,24 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
 
 /**
  * Keeps, under each `anyOf`, only the errors of the branches whose shape fits the data (a string peer
- * or a list of peers), so a wrong peer reports one clear problem rather than one per branch.
+ * or a list of peers), so a wrong peer reports one clear problem rather than one per branch. When no
+ * branch fits, one type error names every accepted shape.
  */
 function pruneAnyOf(errors: readonly ErrorObject[]): ErrorObject[] {
   const dropped = new Set<ErrorObject>();
+  const added: ErrorObject[] = [];
   for (const anyOf of errors.filter((e) => e.keyword === 'anyOf')) {
-    const branches = new Map<string, ErrorObject[]>();
-    for (const e of errors) {
-      if (!e.schemaPath.startsWith(`${anyOf.schemaPath}/`)) continue;
-      const branch = e.schemaPath.slice(anyOf.schemaPath.length + 1).split('/')[0]!;
-      branches.set(branch, [...(branches.get(branch) ?? []), e]);
-    }
-    const wrongShape = [...branches.values()].filter((b) => b.some((e) => e.keyword === 'type' && e.instancePath === anyOf.instancePath));
-    if (wrongShape.length === branches.size) {
-      for (const b of wrongShape.slice(1)) b.forEach((e) => dropped.add(e));
-    } else {
-      for (const b of wrongShape) b.forEach((e) => dropped.add(e));
+    const branchCount = Array.isArray(anyOf.schema) ? anyOf.schema.length : 0;
+    const typeErrors = errors.filter(
+      (e) => e.keyword === 'type' && e.instancePath === anyOf.instancePath,
+    );
+    typeErrors.forEach((e) => dropped.add(e));
+    if (typeErrors.length >= branchCount && typeErrors[0]) {
+      const types = typeErrors.map((e) => String((e.params as { type: string }).type));
+      added.push({ ...typeErrors[0], params: { type: types.join('|') } });
     }
   }
-  return errors.filter((e) => !dropped.has(e));
+  return [...errors.filter((e) => !dropped.has(e)), ...added];
 }
 
 export function schemaDiagnostics(errors: readonly ErrorObject[], source: YamlSource): Diagnostic[] {

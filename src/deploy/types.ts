@@ -1,0 +1,170 @@
+import type { Backend } from '../build/compiled-host.js';
+
+/** Where the agent keeps its state and where a confirmed ruleset is persisted for boot, on the server. */
+export interface ServerPaths {
+  /** Lock, staging, pending deploys, history and audit.log live here. */
+  stateDir: string;
+  /** nftables: our table is written here; `nftConfPath` gets an `include` of it (loaded by nftables.service). */
+  nftPersistPath: string;
+  nftConfPath: string;
+  /** iptables: full `iptables-save` / `ip6tables-save` (loaded by netfilter-persistent.service). */
+  rulesV4Path: string;
+  rulesV6Path: string;
+}
+
+export const DEFAULT_SERVER_PATHS: ServerPaths = {
+  stateDir: '/var/lib/benteng',
+  nftPersistPath: '/etc/nftables.d/benteng.nft',
+  nftConfPath: '/etc/nftables.conf',
+  rulesV4Path: '/etc/iptables/rules.v4',
+  rulesV6Path: '/etc/iptables/rules.v6',
+};
+
+/** `auto`: systemd-run when systemd is running, else a detached setsid process. */
+export type TimerMode = 'auto' | 'systemd' | 'setsid';
+
+export interface SshOptions {
+  /** Private key file; default: the first of ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exists. */
+  privateKeyPath?: string;
+  /** ssh-agent socket; default: $SSH_AUTH_SOCK. */
+  agentSocket?: string;
+  /** known_hosts file used when the inventory pins no fingerprint; default ~/.ssh/known_hosts. */
+  knownHostsPath?: string;
+  /** Handshake deadline for each connection (ms); default 8000. */
+  readyTimeoutMs?: number;
+  /** Keepalive probe interval (ms) and how many may go unanswered; defaults 1000 and 3. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+}
+
+export type ErrorCode =
+  | 'host-key-unknown'
+  | 'host-key-changed'
+  | 'auth-failed'
+  | 'unreachable'
+  | 'connection-lost'
+  | 'sudo-failed'
+  | 'locked'
+  | 'rejected'
+  | 'apply-failed'
+  | 'no-ruleset'
+  | 'no-previous'
+  | 'agent-error';
+
+/** A problem the operator must see; never a stack trace. */
+export interface DeployError {
+  code: ErrorCode;
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: DeployError };
+
+export type DeployOutcome =
+  | 'confirmed'
+  | 'rolled-back'
+  | 'dry-run'
+  | 'rejected'
+  | 'refused'
+  | 'unreachable'
+  | 'failed'
+  | 'skipped';
+
+export interface DeployReport {
+  host: string;
+  backend: Backend;
+  /** True only for `confirmed` and `dry-run`. */
+  ok: boolean;
+  outcome: DeployOutcome;
+  /** One line for the operator. */
+  message: string;
+  deployId?: string;
+  /** sha256 of the canonical live ruleset before the deploy, the compiled one, and the live one at the end. */
+  oldHash?: string;
+  newHash?: string;
+  liveHash?: string;
+  /** Unified diff live → compiled (dry run only). */
+  diff?: string;
+  timer?: 'systemd' | 'setsid';
+  persisted?: string[];
+  bootUnit?: string;
+  rolledBackAt?: string;
+  error?: DeployError;
+  durationMs: number;
+}
+
+export type DeployStep =
+  | 'connecting'
+  | 'connected'
+  | 'locked'
+  | 'staged'
+  | 'applied'
+  | 'confirming'
+  | 'confirmed'
+  | 'waiting-for-rollback'
+  | 'done';
+
+/** Progress, one event per step and host; the CLI renders these. */
+export interface DeployProgress {
+  host: string;
+  step: DeployStep;
+  at: Date;
+  detail?: string;
+  /** Server time (epoch seconds) when the rollback timer fires; set on `applied`. */
+  deadline?: number;
+}
+
+export type ProgressListener = (event: DeployProgress) => void;
+
+export interface DeployOptions {
+  confirmTimeoutSeconds: number;
+  dryRun?: boolean;
+  /** Policy git commit, recorded in the audit log (hex, 7-40 chars). */
+  commit?: string;
+  ssh?: SshOptions;
+  server?: Partial<ServerPaths>;
+  timerMode?: TimerMode;
+  /** After the deadline, how long to keep reconnecting to verify the server's rollback; default 60. */
+  rollbackWaitSeconds?: number;
+}
+
+export interface FleetOptions extends DeployOptions {
+  /** Hosts deployed at once; default 4. */
+  parallel?: number;
+  /** Deploy the first host alone first; if it fails, the rest are skipped. */
+  canary?: boolean;
+}
+
+export interface FleetReport {
+  ok: boolean;
+  reports: DeployReport[];
+}
+
+export interface AuditRecord {
+  time: string;
+  id: string;
+  action: string;
+  outcome: string;
+  reason: string;
+  backend: string;
+  user: string;
+  client: string;
+  commit: string;
+  oldHash: string;
+  newHash: string;
+}
+
+export type SyncState = 'in-sync' | 'drifted' | 'pending-confirmation';
+
+export interface StatusReport {
+  host: string;
+  ok: boolean;
+  state?: SyncState;
+  liveHash?: string;
+  compiledHash?: string;
+  /** Hash of the last confirmed deploy recorded on the server. */
+  confirmedHash?: string;
+  pending: { id: string; deadline: number }[];
+  lockedBy?: string;
+  audit: AuditRecord[];
+  error?: DeployError;
+}
