@@ -193,7 +193,10 @@ async function afterDeadline(run: Run, id: string, deadline: number | undefined,
     const agent = new AgentSession(connected.value, run.paths);
     try {
       const result = await agent.result(id, run.target.backend);
-      if (result.exec.code !== 0) continue;
+      if (result.exec.code !== 0) {
+        await sleep(1000);
+        continue;
+      }
       if (first(result.output, 'state') === 'pending') {
         await sleep(1000);
         continue;

@@ -1,0 +1,81 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasStackTrace, REPO_ROOT, runCli, tempPolicies } from '../support/policy-dir.js';
+
+const BIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+describe('benteng CLI (in-process)', () => {
+  it('lints the example fleet clean', async () => {
+    const result = await runCli(['lint', '--policies', join(REPO_ROOT, 'policies')]);
+    expect(result.stdout).toContain('no problems');
+    expect(result.code).toBe(0);
+  });
+
+  it('--help lists the commands and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/lint \[options\]/);
+  });
+
+  it('no arguments prints help and exits 2', async () => {
+    const result = await runCli([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toContain('Usage: benteng');
+  });
+
+  it('an unknown option or format is a usage error (exit 2)', async () => {
+    expect((await runCli(['lint', '--bogus'])).code).toBe(2);
+    expect((await runCli(['lint', '--format', 'xml'])).code).toBe(2);
+  });
+
+  it('json output carries file, line and column of each finding', async () => {
+    const policies = tempPolicies();
+    try {
+      policies.write('services/x.yaml', 'service: x\nhosts: [web-01]\ningress:\n  - from: any\n    prots: [tcp/22]\n');
+      const result = await runCli(['lint', '-p', policies.dir, '--format', 'json']);
+      expect(result.code).toBe(1);
+      const [finding] = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+      expect(finding).toMatchObject({ code: 'schema-unknown-field', severity: 'error', line: 5, column: 5, endLine: 5, endColumn: 10 });
+      expect(finding!.file).toBe(join(policies.dir, 'services', 'x.yaml'));
+    } finally {
+      policies.dispose();
+    }
+  });
+
+  it('pretty output groups by file and shows a code frame', async () => {
+    const policies = tempPolicies();
+    try {
+      policies.write('services/x.yaml', 'service: x\nhosts: [web-01]\ningress:\n  - from: 10.0.0.1/33\n');
+      const result = await runCli(['lint', '-p', policies.dir]);
+      expect(result.stdout).toContain(join(policies.dir, 'services', 'x.yaml'));
+      expect(result.stdout).toContain('> 4 |   - from: 10.0.0.1/33');
+      expect(result.stdout).toContain('[invalid-address]');
+    } finally {
+      policies.dispose();
+    }
+  });
+});
+
+// `npm test` builds dist/ before vitest runs (see package.json), so the bin tested is the current code.
+describe('benteng CLI (the built bin, as a process)', () => {
+  it('honours NO_COLOR and FORCE_COLOR', () => {
+    const policies = tempPolicies();
+    try {
+      policies.write('services/x.yaml', 'service: x\nhosts: [web-01]\nprots: 1\n');
+      const colored = spawnSync('node', [BIN, 'lint', '-p', policies.dir], { env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' }, encoding: 'utf8' });
+      const plain = spawnSync('node', [BIN, 'lint', '-p', policies.dir], { env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '1' }, encoding: 'utf8' });
+      expect(colored.stdout).toContain('\u001b[');
+      expect(plain.stdout).not.toContain('\u001b[');
+      expect(plain.status).toBe(1);
+    } finally {
+      policies.dispose();
+    }
+  });
+
+  it('exits 2 without a stack trace on an unreadable policies directory', () => {
+    const result = spawnSync('node', [BIN, 'lint', '-p', '/nonexistent/dir'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+  });
+});

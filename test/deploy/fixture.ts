@@ -1,0 +1,134 @@
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { Backend, CompiledHost, CompiledRuleset } from '../../src/build/compiled-host.js';
+import type { DeployOptions } from '../../src/deploy/index.js';
+import { createClientKey, startLabServer, stopLabServer, type LabServer } from '../../src/lab/server.js';
+
+/** Root + namespaces are required in CI; outside CI, tests skip with a printed reason when not root. */
+export function kernelTestsEnabled(): boolean {
+  const root = process.getuid?.() === 0;
+  if (process.env.CI === 'true' && !root) throw new Error('deploy tests must run as root in CI (they need network namespaces)');
+  if (!root) console.warn('skipping deploy tests: they need root for network namespaces and sshd');
+  return root;
+}
+
+const SLOT_DIR = join(tmpdir(), 'benteng-test-netslots');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Claims a /30 no other concurrent test process uses (198.51.100.0/24 then 203.0.113.0/24). */
+function claimSlot(): number {
+  mkdirSync(SLOT_DIR, { recursive: true });
+  for (let slot = 0; slot < 128; slot++) {
+    const path = join(SLOT_DIR, String(slot));
+    try {
+      const fd = openSync(path, 'wx');
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return slot;
+    } catch {
+      const owner = Number(readFileSync(path, 'utf8') || 0);
+      if (owner && !alive(owner)) {
+        try {
+          unlinkSync(path);
+        } catch {
+          /* claimed concurrently */
+        }
+      }
+    }
+  }
+  throw new Error('no free test address slot');
+}
+
+function slotAddresses(slot: number): { client: string; server: string } {
+  const net = slot < 64 ? '198.51.100' : '203.0.113';
+  const base = (slot % 64) * 4;
+  return { client: `${net}.${base + 1}`, server: `${net}.${base + 2}` };
+}
+
+let counter = 0;
+
+export interface TestHost {
+  server: LabServer;
+  dir: string;
+  options: DeployOptions;
+  target(ruleset: CompiledRuleset, backend: Backend): CompiledHost;
+  /** Runs a command inside the server's namespace. */
+  ns(cmd: string, args: string[]): Promise<{ stdout: string; exitCode: number | undefined }>;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh namespace with its own sshd, temp state dir and persist paths. Always call cleanup(). */
+export async function createTestHost(confirmTimeoutSeconds = 3): Promise<TestHost> {
+  const n = counter++;
+  const dir = mkdtempSync(join(tmpdir(), 'bt-dep-'));
+  const slot = claimSlot();
+  const { client, server: address } = slotAddresses(slot);
+  const netns = `bt-dep-${process.pid}-${n}`;
+  const vethHost = `btd${process.pid % 100000}h${n}`.slice(0, 15);
+  const vethServer = `btd${process.pid % 100000}s${n}`.slice(0, 15);
+  let server: LabServer | undefined;
+  const cleanup = async () => {
+    await stopLabServer({ netns, vethHost, dir: join(dir, 'sshd'), ...(server ? { pid: server.pid } : {}) });
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      unlinkSync(join(SLOT_DIR, String(slot)));
+    } catch {
+      /* already gone */
+    }
+  };
+  try {
+    const key = await createClientKey(join(dir, 'client'));
+    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey });
+    const started = server;
+    const options: DeployOptions = {
+      confirmTimeoutSeconds,
+      ssh: { privateKeyPath: key.privateKeyPath, agentSocket: '', knownHostsPath: join(dir, 'known_hosts'), readyTimeoutMs: 3000 },
+      server: {
+        stateDir: join(dir, 'server-state'),
+        nftPersistPath: join(dir, 'etc', 'nftables.d', 'benteng.nft'),
+        nftConfPath: join(dir, 'etc', 'nftables.conf'),
+        rulesV4Path: join(dir, 'etc', 'iptables', 'rules.v4'),
+        rulesV6Path: join(dir, 'etc', 'iptables', 'rules.v6'),
+      },
+      timerMode: 'auto',
+      rollbackWaitSeconds: 20,
+    };
+    return {
+      server: started,
+      dir,
+      options,
+      target: (ruleset, backend) => ({
+        host: `lab-${n}`,
+        backend,
+        ssh: { address: started.address, port: 22, user: 'root', hostKey: started.hostKey },
+        ruleset,
+      }),
+      ns: async (cmd, args) => {
+        const r = await execa('ip', ['netns', 'exec', netns, cmd, ...args], { reject: false });
+        return { stdout: r.stdout, exitCode: r.exitCode };
+      },
+      cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+export function stateDirEntries(host: TestHost): string[] {
+  try {
+    return readdirSync(host.options.server!.stateDir!);
+  } catch {
+    return [];
+  }
+}

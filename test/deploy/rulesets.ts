@@ -1,0 +1,48 @@
+import type { Backend, CompiledRuleset } from '../../src/build/compiled-host.js';
+
+const nftTable = (body: string) => `table inet benteng {}
+delete table inet benteng
+table inet benteng {
+  set blocklist_v4 { type ipv4_addr; flags interval,timeout; }
+  set blocklist_v6 { type ipv6_addr; flags interval,timeout; }
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip saddr @blocklist_v4 drop
+    ip6 saddr @blocklist_v6 drop
+${body}
+  }
+}
+`;
+
+const iptFile = (rules: string) => `*filter
+:BENTENG-INPUT - [0:0]
+:BENTENG-BLOCK - [0:0]
+-A INPUT -j BENTENG-INPUT
+-A BENTENG-INPUT -j BENTENG-BLOCK
+${rules}
+COMMIT
+`;
+
+/** Test rulesets in the shapes the emitters produce (see src/build/compiled-host.ts). */
+export function rulesets(backend: Backend): Record<'allowSsh' | 'allowSshV2' | 'blocksSsh' | 'rejected', CompiledRuleset> {
+  if (backend === 'nftables') {
+    return {
+      allowSsh: { nft: nftTable('    tcp dport 22 accept') },
+      allowSshV2: { nft: nftTable('    tcp dport 22 accept\n    tcp dport 443 accept') },
+      blocksSsh: { nft: nftTable('    tcp dport 22 ct state new drop') },
+      rejected: { nft: nftTable('    tcp dport 22 jump no_such_chain') },
+    };
+  }
+  return {
+    allowSsh: { rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'), rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT') },
+    allowSshV2: {
+      rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT\n-A BENTENG-INPUT -p tcp --dport 443 -j ACCEPT'),
+      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'),
+    },
+    blocksSsh: {
+      rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP'),
+      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'),
+    },
+    rejected: { rulesV4: iptFile('-A BENTENG-INPUT -j NO-SUCH-CHAIN'), rulesV6: iptFile('') },
+  };
+}
