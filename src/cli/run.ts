@@ -3,9 +3,9 @@ import { PolicyDirectoryError } from '../load/index.js';
 import { registerLint } from './commands/lint.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
 
-const DESCRIPTION = `benteng: firewall policy as code.
-Lint per-service YAML network policies, compile them to nftables and iptables rulesets,
-and deploy them over SSH with server-side rollback.`;
+const DESCRIPTION =
+  'benteng: firewall policy as code. Lint per-service YAML network policies, compile them to nftables ' +
+  'and iptables rulesets, and deploy them over SSH with server-side rollback.';
 
 /** Builds the command tree; each command sets the exit code through `setExit`. */
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {

@@ -1,0 +1,3 @@
+import { defineDeployScenarios } from './scenarios.js';
+
+defineDeployScenarios('nftables');
