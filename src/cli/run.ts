@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PolicyDirectoryError } from '../load/index.js';
+import { registerBuild } from './commands/build.js';
 import { registerLint } from './commands/lint.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerLint(program, io, setExit);
+  registerBuild(program, io, setExit);
   return program;
 }
 

@@ -131,7 +131,7 @@ export async function runDeploy(
 }
 
 function describeOwner(owner: string): string {
-  const field = (name: string) => new RegExp(`${name}=(\\S+)`).exec(owner)?.[1] ?? '?';
+  const field = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(owner)?.[1] ?? '?';
   return `deploy ${field('id')} by ${field('user')} from ${field('client')} (agent pid ${field('pid')}) since ${field('since')}`;
 }
 

@@ -27,6 +27,12 @@ export interface LabServerSpec {
   dir: string;
   /** Public key line allowed to log in as root. */
   authorizedKey: string;
+  /**
+   * Give sshd (and so the agent) a private view of /etc and /var/lib (overlayfs in its own mount
+   * namespace, upper dirs under `dir`), so deploys with the default server paths never touch the
+   * machine's own /etc/nftables.conf or /var/lib/benteng.
+   */
+  privateRoot?: boolean;
 }
 
 const run = (cmd: string, args: string[]) => execa(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,8 +50,20 @@ async function fingerprint(publicKeyPath: string): Promise<string> {
   return stdout.split(' ')[1] ?? '';
 }
 
-/** Creates the namespace, veth pair and addresses, then starts sshd with its own host key and config. */
+/**
+ * Creates the namespace, veth pair and addresses, then starts sshd with its own host key and config.
+ * On failure, removes whatever it created before rethrowing.
+ */
 export async function startLabServer(spec: LabServerSpec): Promise<LabServer> {
+  try {
+    return await createLabServer(spec);
+  } catch (err) {
+    await stopLabServer({ netns: spec.netns, vethHost: spec.vethHost, dir: spec.dir });
+    throw err;
+  }
+}
+
+async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
   mkdirSync(spec.dir, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true });
   await run('ip', ['netns', 'add', spec.netns]);
@@ -76,7 +94,18 @@ export async function startLabServer(spec: LabServerSpec): Promise<LabServer> {
   ].join('\n');
   const configPath = join(spec.dir, 'sshd_config');
   writeFileSync(configPath, config);
-  await run('ip', ['netns', 'exec', spec.netns, '/usr/sbin/sshd', '-f', configPath, '-E', join(spec.dir, 'sshd.log')]);
+  const sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', join(spec.dir, 'sshd.log')];
+  if (spec.privateRoot) {
+    const mounts = ['etc', 'var-lib'].map((name) => {
+      for (const sub of ['upper', 'work']) mkdirSync(join(spec.dir, 'overlay', name, sub), { recursive: true });
+      const lower = name === 'etc' ? '/etc' : '/var/lib';
+      const o = join(spec.dir, 'overlay', name);
+      return `mount -t overlay overlay -o lowerdir=${lower},upperdir=${o}/upper,workdir=${o}/work ${lower}`;
+    });
+    await run('ip', ['netns', 'exec', spec.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && exec "$@"`, 'sh', ...sshd]);
+  } else {
+    await run('ip', ['netns', 'exec', spec.netns, ...sshd]);
+  }
   let pid = 0;
   for (let i = 0; i < 100 && !pid; i++) {
     if (existsSync(pidFile)) pid = Number(readFileSync(pidFile, 'utf8').trim()) || 0;

@@ -25,10 +25,10 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Claims a /30 no other concurrent test process uses (198.51.100.0/24 then 203.0.113.0/24). */
+/** Claims a /30 in 203.0.113.0/24 no other concurrent test process uses (the lab uses 198.51.100.0/24). */
 function claimSlot(): number {
   mkdirSync(SLOT_DIR, { recursive: true });
-  for (let slot = 0; slot < 128; slot++) {
+  for (let slot = 0; slot < 64; slot++) {
     const path = join(SLOT_DIR, String(slot));
     try {
       const fd = openSync(path, 'wx');
@@ -50,9 +50,8 @@ function claimSlot(): number {
 }
 
 function slotAddresses(slot: number): { client: string; server: string } {
-  const net = slot < 64 ? '198.51.100' : '203.0.113';
-  const base = (slot % 64) * 4;
-  return { client: `${net}.${base + 1}`, server: `${net}.${base + 2}` };
+  const base = slot * 4;
+  return { client: `203.0.113.${base + 1}`, server: `203.0.113.${base + 2}` };
 }
 
 let counter = 0;

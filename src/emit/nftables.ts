@@ -1,0 +1,283 @@
+/**
+ * Lowers one host's model to the nftables IR: one table `inet benteng` with input and output base
+ * chains (policy drop) and, per chain and family, at most three verdict maps keyed by
+ * `peer . l4proto . dport`, `peer . icmp type` and `peer`. Each map is the first-match partition of the
+ * chain's rules (see partition.ts), so a packet takes a constant number of lookups however many
+ * services the host runs, and overlapping rules with different verdicts still decide as written.
+ * Semantics from nft(8): verdict maps, interval concatenations, per-element counters and comments.
+ */
+import { NFT_BLOCKLIST_V4, NFT_BLOCKLIST_V6, NFT_FAMILY, NFT_TABLE } from '../build/compiled-host.js';
+import type { BaselineSettings, Direction, HostModel, ResolvedRule } from '../model/index.js';
+import type { AddressRange, Family } from '../net/address.js';
+import { ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
+import { NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, ruleComment, sanitizeText, truncateBytes } from './comment.js';
+import { assertNever, type NftChain, type NftElement, type NftKeyPart, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftVerdict } from './ir.js';
+import { type Cell, firstMatchCells, type PartitionTerm } from './partition.js';
+
+/** ICMP types accepted by the baseline when `icmp: essential` (RFC 4890 for ICMPv6), shared with the evaluator. */
+export const ESSENTIAL_ICMP: Record<'icmp' | 'icmpv6', number[]> = {
+  icmp: [...ESSENTIAL_ICMP_TYPES.icmp],
+  icmpv6: [...ESSENTIAL_ICMP_TYPES.icmpv6],
+};
+
+export const LOG_BURST = 5;
+const REJECT_CHAIN = 'reject_packet';
+
+interface ChainSpec {
+  direction: Direction;
+  chain: 'input' | 'output';
+  peer: { ipv4: NftSelector; ipv6: NftSelector };
+  iface: 'iif' | 'oif';
+}
+
+const CHAINS: readonly ChainSpec[] = [
+  { direction: 'ingress', chain: 'input', peer: { ipv4: 'ip saddr', ipv6: 'ip6 saddr' }, iface: 'iif' },
+  { direction: 'egress', chain: 'output', peer: { ipv4: 'ip daddr', ipv6: 'ip6 daddr' }, iface: 'oif' },
+];
+
+const FAMILY_SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
+const FULL_PORTS = { from: 0, to: 65535 };
+const FULL_TYPES = { from: 0, to: 255 };
+
+/** The chain a logged rule's packets go to: `log_<service>_<direction>_<index>`. */
+export function logChainName(rule: ResolvedRule): string {
+  return `log_${rule.service}_${rule.direction}_${rule.index}`;
+}
+
+function logPrefix(text: string): string {
+  return truncateBytes(sanitizeText(text), NFT_LOG_PREFIX_MAX - 1) + ' ';
+}
+
+function ruleVerdict(rule: ResolvedRule): NftVerdict {
+  if (rule.log) return { kind: 'goto', chain: logChainName(rule) };
+  switch (rule.action) {
+    case 'accept':
+      return { kind: 'accept' };
+    case 'drop':
+      return { kind: 'drop' };
+    case 'reject':
+      return { kind: 'goto', chain: REJECT_CHAIN };
+    default:
+      return assertNever(rule.action, 'action');
+  }
+}
+
+type Shape = 'ports' | 'icmp' | 'any';
+
+interface ShapeTerms {
+  tcp: PartitionTerm<ResolvedRule>[];
+  udp: PartitionTerm<ResolvedRule>[];
+  icmp: PartitionTerm<ResolvedRule>[];
+  any: PartitionTerm<ResolvedRule>[];
+}
+
+/** Splits a chain's rules of one family into partition terms per key shape; `any` rules join every shape. */
+function termsFor(rules: readonly ResolvedRule[], family: Family): ShapeTerms {
+  const out: ShapeTerms = { tcp: [], udp: [], icmp: [], any: [] };
+  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
+  rules.forEach((rule, order) => {
+    const addresses: AddressRange[] = rule.peers[family];
+    if (addresses.length === 0) return;
+    for (const match of rule.protocols) {
+      switch (match.protocol) {
+        case 'any':
+          out.tcp.push({ label: rule, order, addresses, values: [FULL_PORTS] });
+          out.udp.push({ label: rule, order, addresses, values: [FULL_PORTS] });
+          out.icmp.push({ label: rule, order, addresses, values: [FULL_TYPES] });
+          out.any.push({ label: rule, order, addresses, values: [{ from: 0, to: 0 }] });
+          break;
+        case 'tcp':
+        case 'udp':
+          out[match.protocol].push({ label: rule, order, addresses, values: match.ports });
+          break;
+        case 'icmp':
+        case 'icmpv6':
+          if (match.protocol !== icmpProtocol) break;
+          out.icmp.push({
+            label: rule,
+            order,
+            addresses,
+            values: match.types === 'any' ? [FULL_TYPES] : match.types.map((t) => ({ from: t, to: t })),
+          });
+          break;
+        default:
+          assertNever(match, 'protocol match');
+      }
+    }
+  });
+  return out;
+}
+
+function addressPart(family: Family, cell: Cell<ResolvedRule>): NftKeyPart {
+  return { kind: 'address', family, start: cell.start, end: cell.end };
+}
+
+function element(rule: ResolvedRule, key: NftKeyPart[]): NftElement {
+  return { key, verdict: ruleVerdict(rule), comment: ruleComment(rule.id, rule.description, NFT_COMMENT_MAX) };
+}
+
+function verdictMap(name: string, keyTypes: NftSet['keyTypes'], elements: NftElement[]): NftSet {
+  return { name, kind: 'vmap', keyTypes, flags: ['interval'], counter: true, elements };
+}
+
+interface Lowered {
+  sets: NftSet[];
+  rules: NftRule[];
+}
+
+function lowerFamily(spec: ChainSpec, family: Family, rules: readonly ResolvedRule[]): Lowered {
+  const terms = termsFor(rules, family);
+  const addrType = family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr';
+  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
+  const peer = spec.peer[family];
+  const base = `${spec.chain}_${FAMILY_SUFFIX[family]}`;
+  const sets: NftSet[] = [];
+  const out: NftRule[] = [];
+  const shapes: Shape[] = ['ports', 'icmp', 'any'];
+  for (const shape of shapes) {
+    let elements: NftElement[];
+    let keyTypes: NftSet['keyTypes'];
+    let selectors: NftSelector[];
+    switch (shape) {
+      case 'ports': {
+        const protocols = ['tcp', 'udp'] as const;
+        const cells = protocols.flatMap((protocol) =>
+          firstMatchCells(terms[protocol]).map((cell) => ({ protocol, cell })),
+        );
+        cells.sort((a, b) => a.cell.order - b.cell.order || (a.cell.start < b.cell.start ? -1 : a.cell.start > b.cell.start ? 1 : 0));
+        elements = cells.map(({ protocol, cell }) =>
+          element(cell.label, [addressPart(family, cell), { kind: 'protocol', protocol }, { kind: 'range', from: cell.from, to: cell.to }]),
+        );
+        keyTypes = [addrType, 'inet_proto', 'inet_service'];
+        selectors = [peer, 'meta l4proto', 'th dport'];
+        break;
+      }
+      case 'icmp':
+        elements = firstMatchCells(terms.icmp).map((cell) =>
+          element(
+            cell.label,
+            cell.from === cell.to
+              ? [addressPart(family, cell), { kind: 'icmp-type', protocol: icmpProtocol, type: cell.from }]
+              : [addressPart(family, cell), { kind: 'range', from: cell.from, to: cell.to }],
+          ),
+        );
+        keyTypes = [addrType, family === 'ipv4' ? 'icmp_type' : 'icmpv6_type'];
+        selectors = [peer, family === 'ipv4' ? 'icmp type' : 'icmpv6 type'];
+        break;
+      case 'any':
+        elements = firstMatchCells(terms.any).map((cell) => element(cell.label, [addressPart(family, cell)]));
+        keyTypes = [addrType];
+        selectors = [peer];
+        break;
+      default:
+        return assertNever(shape, 'key shape');
+    }
+    if (elements.length === 0) continue;
+    const name = `${base}_${shape}`;
+    sets.push(verdictMap(name, keyTypes, elements));
+    out.push({ matches: [], statements: [], end: { kind: 'vmap', selectors, map: name }, comment: `${spec.chain} ${FAMILY_SUFFIX[family]} rules by ${shape === 'ports' ? 'peer, protocol and port' : shape === 'icmp' ? 'peer and ICMP type' : 'peer'}` });
+  }
+  return { sets, rules: out };
+}
+
+function baselineRules(spec: ChainSpec, baseline: BaselineSettings): NftRule[] {
+  const counter = { kind: 'counter' } as const;
+  const rules: NftRule[] = [
+    { matches: [{ kind: 'in-set', selectors: [spec.peer.ipv4], set: NFT_BLOCKLIST_V4 }], statements: [counter], end: { kind: 'drop' }, comment: 'blocklist' },
+    { matches: [{ kind: 'in-set', selectors: [spec.peer.ipv6], set: NFT_BLOCKLIST_V6 }], statements: [counter], end: { kind: 'drop' }, comment: 'blocklist' },
+  ];
+  if (baseline.loopback) {
+    rules.push({ matches: [{ kind: 'interface', direction: spec.iface, name: 'lo' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: loopback' });
+  }
+  if (baseline.established) {
+    rules.push(
+      { matches: [{ kind: 'ct-state', states: ['established', 'related'] }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: established, related' },
+      { matches: [{ kind: 'ct-state', states: ['invalid'] }], statements: [counter], end: { kind: 'drop' }, comment: 'defaults: invalid' },
+    );
+  }
+  if (baseline.icmp === 'essential') {
+    rules.push(
+      { matches: [{ kind: 'in-set', selectors: ['icmp type'], set: 'essential_icmp' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMP' },
+      { matches: [{ kind: 'in-set', selectors: ['icmpv6 type'], set: 'essential_icmpv6' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMPv6' },
+    );
+  }
+  return rules;
+}
+
+function typeSet(name: string, protocol: 'icmp' | 'icmpv6'): NftSet {
+  return {
+    name,
+    kind: 'set',
+    keyTypes: [protocol === 'icmp' ? 'icmp_type' : 'icmpv6_type'],
+    flags: [],
+    counter: false,
+    elements: ESSENTIAL_ICMP[protocol].map((type) => ({ key: [{ kind: 'icmp-type', protocol, type }] })),
+  };
+}
+
+function helperChains(host: HostModel, baseline: BaselineSettings): NftChain[] {
+  const all = [...host.input, ...host.output];
+  const chains: NftChain[] = [];
+  if (all.some((r) => r.action === 'reject')) {
+    chains.push({
+      name: REJECT_CHAIN,
+      rules: [
+        { matches: [{ kind: 'protocol', protocol: 'tcp' }], statements: [{ kind: 'counter' }], end: { kind: 'reject', with: 'tcp-reset' } },
+        { matches: [], statements: [{ kind: 'counter' }], end: { kind: 'reject', with: 'icmpx-admin-prohibited' } },
+      ],
+    });
+  }
+  for (const rule of all.filter((r) => r.log)) {
+    const verdict: NftVerdict =
+      rule.action === 'reject' ? { kind: 'goto', chain: REJECT_CHAIN } : rule.action === 'accept' ? { kind: 'accept' } : { kind: 'drop' };
+    chains.push({
+      name: logChainName(rule),
+      comment: ruleComment(rule.id, rule.description, NFT_COMMENT_MAX),
+      rules: [
+        {
+          matches: [],
+          statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', prefix: logPrefix(`benteng ${rule.id} ${rule.action}:`) }],
+          end: { kind: 'continue' },
+        },
+        { matches: [], statements: [{ kind: 'counter' }], end: verdict, comment: rule.id },
+      ],
+    });
+  }
+  return chains.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The whole `nft -f` file for one host as IR. */
+export function lowerNftables(host: HostModel, baseline: BaselineSettings): NftRuleset {
+  const sets: NftSet[] = [
+    { name: NFT_BLOCKLIST_V4, kind: 'set', keyTypes: ['ipv4_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
+    { name: NFT_BLOCKLIST_V6, kind: 'set', keyTypes: ['ipv6_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
+  ];
+  if (baseline.icmp === 'essential') sets.push(typeSet('essential_icmp', 'icmp'), typeSet('essential_icmpv6', 'icmpv6'));
+  const baseChains: NftChain[] = [];
+  for (const spec of CHAINS) {
+    const rules = spec.direction === 'ingress' ? host.input : host.output;
+    const chainRules = baselineRules(spec, baseline);
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const lowered = lowerFamily(spec, family, rules);
+      sets.push(...lowered.sets);
+      chainRules.push(...lowered.rules);
+    }
+    if (baseline.logDrops.enabled) {
+      chainRules.push({
+        matches: [],
+        statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', prefix: logPrefix(`benteng ${spec.chain} drop:`) }],
+        end: { kind: 'continue' },
+        comment: 'defaults: log drops',
+      });
+    }
+    chainRules.push({ matches: [], statements: [{ kind: 'counter' }], end: { kind: 'drop' }, comment: 'defaults: default drop' });
+    baseChains.push({ name: spec.chain, base: { hook: spec.chain, policy: 'drop' }, rules: chainRules });
+  }
+  return {
+    header: [
+      `benteng ruleset for host ${host.name} (nftables), generated by \`benteng build\`: do not edit.`,
+      `Apply with \`nft -f\`: replaces table ${NFT_FAMILY} ${NFT_TABLE} in one transaction; other tables are untouched.`,
+    ],
+    table: { family: NFT_FAMILY, name: NFT_TABLE, sets, chains: [...helperChains(host, baseline), ...baseChains] },
+  };
+}
