@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { PolicyDirectoryError } from '../load/index.js';
 import { registerBuild } from './commands/build.js';
+import { registerDeploy } from './commands/deploy.js';
 import { registerLint } from './commands/lint.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerLint(program, io, setExit);
   registerBuild(program, io, setExit);
+  registerDeploy(program, io, setExit);
   return program;
 }
 

@@ -1,0 +1,165 @@
+import type { Command } from 'commander';
+import { execa } from 'execa';
+import { buildFleet } from '../../build/index.js';
+import type { CompiledHost } from '../../build/compiled-host.js';
+import { deployFleet, rollbackHost, statusHost, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
+import { REPORTERS } from '../../report/index.js';
+import { EXIT, type CliIo, UsageError } from '../io.js';
+
+interface ConnectionFlags {
+  policies: string;
+  identity?: string;
+  knownHosts?: string;
+  stateDir?: string;
+}
+
+function sshOptions(flags: ConnectionFlags): SshOptions {
+  const ssh: SshOptions = {};
+  if (flags.identity) ssh.privateKeyPath = flags.identity;
+  if (flags.knownHosts) ssh.knownHostsPath = flags.knownHosts;
+  return ssh;
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, not \`${value}\``);
+    return n;
+  };
+}
+
+/** Compiles the fleet; prints diagnostics and returns undefined when the policies have errors. */
+async function compile(io: CliIo, flags: ConnectionFlags): Promise<CompiledHost[] | undefined> {
+  const result = await buildFleet(flags.policies);
+  if (result.hosts.length === 0) {
+    io.stderr(REPORTERS.pretty!(result.diagnostics, { chalk: io.chalk, sources: result.sources }));
+    io.stderr(`${io.chalk.red('error')}: the policies have errors; nothing was deployed\n`);
+    return undefined;
+  }
+  return result.hosts;
+}
+
+function selectHosts(all: CompiledHost[], names: string[], everyHost: boolean): CompiledHost[] {
+  if (everyHost && names.length > 0) throw new UsageError('give host names or --all, not both');
+  if (everyHost) return all;
+  if (names.length === 0) throw new UsageError('name at least one host, or --all');
+  const unknown = names.filter((n) => !all.some((h) => h.host === n));
+  if (unknown.length > 0) throw new UsageError(`unknown host${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
+  return all.filter((h) => names.includes(h.host));
+}
+
+/** The git commit of the policies directory, recorded in the audit log; undefined outside git. */
+async function policyCommit(dir: string): Promise<string | undefined> {
+  const result = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], { reject: false });
+  return result.exitCode === 0 && /^[0-9a-f]{7,40}$/.test(result.stdout.trim()) ? result.stdout.trim() : undefined;
+}
+
+function progressPrinter(io: CliIo): (event: DeployProgress) => void {
+  return (event) => {
+    const detail = event.detail ? ` ${io.chalk.dim(event.detail)}` : '';
+    io.stderr(`${io.chalk.cyan(`[${event.host}]`)} ${event.step}${detail}\n`);
+  };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function deploySummary(io: CliIo, reports: DeployReport[]): string {
+  const colour = (r: DeployReport) => (r.ok ? io.chalk.green(r.outcome) : io.chalk.red(r.outcome));
+  return table(
+    ['host', 'backend', 'outcome', 'seconds', 'message'],
+    reports.map((r) => [r.host, r.backend, colour(r), (r.durationMs / 1000).toFixed(1), r.message]),
+  );
+}
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option('-p, --policies <dir>', 'policies directory', 'policies')
+    .option('-i, --identity <file>', 'SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or ssh-agent)')
+    .option('--known-hosts <file>', 'known_hosts file for hosts without a pinned hostKey (default ~/.ssh/known_hosts)')
+    .option('--state-dir <dir>', 'state directory on the servers (default /var/lib/benteng)');
+}
+
+export function registerDeploy(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  connectionOptions(
+    program
+      .command('deploy')
+      .description('compile, then apply each host\'s ruleset over SSH; the server rolls back by itself unless a new SSH connection confirms in time')
+      .argument('[hosts...]', 'host names from hosts.yaml'),
+  )
+    .option('-a, --all', 'deploy every host in the inventory')
+    .option('-n, --dry-run', 'connect and show the diff between the live ruleset and the compiled one; change nothing')
+    .option('-t, --confirm-timeout <seconds>', 'seconds before the server rolls back an unconfirmed ruleset', positiveInteger('--confirm-timeout'), 30)
+    .option('-j, --parallel <n>', 'hosts deployed at once', positiveInteger('--parallel'), 4)
+    .option('--canary', 'deploy the first host alone first; stop if it fails')
+    .addHelpText('after', '\nExit codes: 0 every host confirmed (or dry run), 1 policy errors or any host failed or rolled back, 2 usage error.')
+    .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean; dryRun?: boolean; confirmTimeout: number; parallel: number; canary?: boolean }) => {
+      const compiled = await compile(io, flags);
+      if (!compiled) return setExit(EXIT.findings);
+      const targets = selectHosts(compiled, hosts, flags.all === true);
+      const options: DeployOptions & { parallel: number; canary: boolean } = {
+        confirmTimeoutSeconds: flags.confirmTimeout,
+        dryRun: flags.dryRun === true,
+        ssh: sshOptions(flags),
+        parallel: flags.parallel,
+        canary: flags.canary === true,
+      };
+      const commit = await policyCommit(flags.policies);
+      if (commit) options.commit = commit;
+      if (flags.stateDir) options.server = { stateDir: flags.stateDir };
+      const fleet = await deployFleet(targets, options, progressPrinter(io));
+      for (const report of fleet.reports) if (report.diff) io.stdout(`--- ${report.host}\n${report.diff}\n`);
+      io.stdout(deploySummary(io, fleet.reports));
+      setExit(fleet.ok ? EXIT.ok : EXIT.findings);
+    });
+
+  connectionOptions(
+    program.command('rollback').description('restore the previous confirmed ruleset on a host').argument('<host>', 'host name from hosts.yaml'),
+  )
+    .option('-t, --confirm-timeout <seconds>', 'seconds before the server undoes the rollback itself if it cuts access', positiveInteger('--confirm-timeout'), 30)
+    .action(async (host: string, flags: ConnectionFlags & { confirmTimeout: number }) => {
+      const compiled = await compile(io, flags);
+      if (!compiled) return setExit(EXIT.findings);
+      const [target] = selectHosts(compiled, [host], false);
+      const options: DeployOptions = { confirmTimeoutSeconds: flags.confirmTimeout, ssh: sshOptions(flags) };
+      if (flags.stateDir) options.server = { stateDir: flags.stateDir };
+      const report = await rollbackHost(target!, options, progressPrinter(io));
+      io.stdout(deploySummary(io, [report]));
+      setExit(report.ok ? EXIT.ok : EXIT.findings);
+    });
+
+  connectionOptions(
+    program.command('status').description('compare each host\'s live ruleset with the compiled one (in sync, drifted, pending) and show recent deploys').argument('[hosts...]', 'host names'),
+  )
+    .option('-a, --all', 'every host in the inventory')
+    .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean }) => {
+      const compiled = await compile(io, flags);
+      if (!compiled) return setExit(EXIT.findings);
+      const targets = selectHosts(compiled, hosts, flags.all === true);
+      const server = flags.stateDir ? { stateDir: flags.stateDir } : undefined;
+      const reports: StatusReport[] = await Promise.all(
+        targets.map((t) => statusHost(t, { ssh: sshOptions(flags), ...(server ? { server } : {}) })),
+      );
+      const stateText = (r: StatusReport) =>
+        !r.ok ? io.chalk.red('unreachable') : r.state === 'in-sync' ? io.chalk.green('in sync') : io.chalk.yellow(r.state ?? '?');
+      io.stdout(
+        table(
+          ['host', 'state', 'live', 'compiled', 'last deploy'],
+          reports.map((r) => {
+            const last = r.audit[r.audit.length - 1];
+            return [
+              r.host,
+              stateText(r),
+              r.liveHash?.slice(0, 12) ?? '-',
+              r.compiledHash?.slice(0, 12) ?? '-',
+              r.error?.message ?? (last ? `${last.time} ${last.action} ${last.outcome} by ${last.user}` : '-'),
+            ];
+          }),
+        ),
+      );
+      setExit(reports.every((r) => r.ok && r.state === 'in-sync') ? EXIT.ok : EXIT.findings);
+    });
+}

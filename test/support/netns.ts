@@ -1,0 +1,144 @@
+/**
+ * Throwaway network namespaces for kernel tests: a "host" namespace that loads a ruleset, joined by
+ * one veth pair to a "peer" namespace holding every peer address a test probes from or to.
+ * Names are unique per process (`bt-<pid>-<n>-h`, veth `bt<pid>h<n>`), addresses are documentation
+ * ranges only, and `destroy` removes everything and kills only the processes it started.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const AGENT = fileURLToPath(new URL('./probe-agent.mjs', import.meta.url));
+let counter = 0;
+
+export type Outcome = 'accept' | 'reject' | 'drop';
+
+export interface Probe {
+  family: 'ipv4' | 'ipv6';
+  protocol: 'tcp' | 'udp';
+  source: string;
+  destination: string;
+  port: number;
+}
+
+/** Whether kernel tests can run here; outside CI they skip with this reason, in CI they fail. */
+export function kernelSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'kernel tests need root (network namespaces, nft, iptables)';
+  return undefined;
+}
+
+export function requireKernel(): boolean {
+  const reason = kernelSkipReason();
+  if (reason === undefined) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
+  console.warn(`skipping kernel tests: ${reason}`);
+  return false;
+}
+
+export async function inNs(ns: string, command: string, args: string[], input?: string) {
+  return execa('ip', ['netns', 'exec', ns, command, ...args], { input, reject: false });
+}
+
+async function ip(args: string[], input?: string): Promise<void> {
+  const r = await execa('ip', args, { input, reject: false });
+  if (r.exitCode !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** A scratch namespace for `nft -c` / `iptables-restore --test`. */
+export async function withScratchNs<T>(fn: (ns: string) => Promise<T>): Promise<T> {
+  const ns = `bt-emit-${process.pid}-${counter++}`;
+  await ip(['netns', 'add', ns]);
+  try {
+    return await fn(ns);
+  } finally {
+    await execa('ip', ['netns', 'del', ns], { reject: false });
+  }
+}
+
+export class Topology {
+  readonly hostNs: string;
+  readonly peerNs: string;
+  private readonly hostIf: string;
+  private readonly peerIf: string;
+  private readonly children: ChildProcess[] = [];
+
+  private constructor(n: number) {
+    const id = `${process.pid % 100000}`;
+    this.hostNs = `bt-emit-${process.pid}-${n}-h`;
+    this.peerNs = `bt-emit-${process.pid}-${n}-p`;
+    this.hostIf = `bt${id}h${n}`.slice(0, 15);
+    this.peerIf = `bt${id}p${n}`.slice(0, 15);
+  }
+
+  /** Host namespace with `hostAddresses`, peer namespace with `peerAddresses`, one veth link. */
+  static async create(hostAddresses: string[], peerAddresses: string[]): Promise<Topology> {
+    const t = new Topology(counter++);
+    try {
+      await ip(['netns', 'add', t.hostNs]);
+      await ip(['netns', 'add', t.peerNs]);
+      await ip(['link', 'add', t.hostIf, 'netns', t.hostNs, 'type', 'veth', 'peer', 'name', t.peerIf, 'netns', t.peerNs]);
+      const batch = (ifname: string, own: string[], other: string[]) =>
+        [
+          `link set lo up`,
+          `link set ${ifname} up`,
+          ...own.map((a) => (a.includes(':') ? `-6 addr add ${a}/128 dev ${ifname} nodad` : `addr add ${a}/32 dev ${ifname}`)),
+          ...other.map((a) => (a.includes(':') ? `-6 route add ${a}/128 dev ${ifname}` : `route add ${a}/32 dev ${ifname}`)),
+        ].join('\n') + '\n';
+      await ip(['-n', t.hostNs, '-batch', '-'], batch(t.hostIf, hostAddresses, peerAddresses));
+      await ip(['-n', t.peerNs, '-batch', '-'], batch(t.peerIf, peerAddresses, hostAddresses));
+      return t;
+    } catch (error) {
+      await t.destroy();
+      throw error;
+    }
+  }
+
+  async nftLoad(text: string): Promise<void> {
+    const r = await inNs(this.hostNs, 'nft', ['-f', '-'], text);
+    if (r.exitCode !== 0) throw new Error(`nft -f failed: ${r.stderr}`);
+  }
+
+  async iptablesLoad(v4: string, v6: string): Promise<void> {
+    const a = await inNs(this.hostNs, 'iptables-restore', ['--noflush'], v4);
+    if (a.exitCode !== 0) throw new Error(`iptables-restore failed: ${a.stderr}`);
+    const b = await inNs(this.hostNs, 'ip6tables-restore', ['--noflush'], v6);
+    if (b.exitCode !== 0) throw new Error(`ip6tables-restore failed: ${b.stderr}`);
+  }
+
+  /** Starts a TCP + UDP-echo listener in the namespace on every port; resolves once bound. */
+  async listen(side: 'host' | 'peer', ports: number[]): Promise<void> {
+    const ns = side === 'host' ? this.hostNs : this.peerNs;
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'listen', JSON.stringify(ports)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.children.push(child);
+    await new Promise<void>((resolve, reject) => {
+      const lines = createInterface({ input: child.stdout! });
+      lines.on('line', (line) => line === 'ready' && resolve());
+      child.on('exit', (code) => reject(new Error(`listener in ${ns} exited with ${code}`)));
+    });
+  }
+
+  /** Runs the probes from one namespace in one process; results in probe order. */
+  async probe(side: 'host' | 'peer', probes: Probe[]): Promise<Outcome[]> {
+    if (probes.length === 0) return [];
+    const ns = side === 'host' ? this.hostNs : this.peerNs;
+    const r = await execa('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'probe'], { input: JSON.stringify(probes), reject: false });
+    if (r.exitCode !== 0) throw new Error(`prober failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Outcome[];
+  }
+
+  async destroy(): Promise<void> {
+    for (const child of this.children) {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    await Promise.all(this.children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+    await execa('ip', ['netns', 'del', this.hostNs], { reject: false });
+    await execa('ip', ['netns', 'del', this.peerNs], { reject: false });
+  }
+}

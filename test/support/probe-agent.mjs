@@ -1,0 +1,66 @@
+// Runs inside a network namespace (`ip netns exec NS node probe-agent.mjs MODE`).
+// listen: reads {"ports":[...]} from argv[3]; listens on TCP and UDP (echo) on :: for each port; prints "ready".
+// probe: reads a JSON list of probes from stdin; prints a JSON list of results (accept | reject | drop).
+import net from 'node:net';
+import dgram from 'node:dgram';
+
+const mode = process.argv[2];
+const TIMEOUT = Number(process.env.PROBE_TIMEOUT_MS ?? 400);
+const REJECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EACCES', 'ECONNRESET']);
+
+if (mode === 'listen') {
+  const ports = JSON.parse(process.argv[3]);
+  let pending = ports.length * 2;
+  const done = () => { if (--pending === 0) process.stdout.write('ready\n'); };
+  for (const port of ports) {
+    const server = net.createServer((socket) => { socket.on('error', () => {}); socket.end(); });
+    server.listen({ port, host: '::', ipv6Only: false }, done);
+    const udp = dgram.createSocket({ type: 'udp6', ipv6Only: false });
+    udp.on('message', (msg, rinfo) => udp.send(msg, rinfo.port, rinfo.address));
+    udp.bind(port, '::', done);
+  }
+} else if (mode === 'probe') {
+  let input = '';
+  process.stdin.on('data', (d) => (input += d));
+  process.stdin.on('end', async () => {
+    const probes = JSON.parse(input);
+    const results = new Array(probes.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < probes.length) {
+        const i = next++;
+        results[i] = await (probes[i].protocol === 'tcp' ? tcp(probes[i]) : udp(probes[i]));
+      }
+    };
+    await Promise.all(Array.from({ length: 48 }, worker));
+    process.stdout.write(JSON.stringify(results));
+  });
+}
+
+function tcp(p) {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r) => { if (!settled) { settled = true; socket.destroy(); resolve(r); } };
+    const socket = net.connect({ host: p.destination, port: p.port, localAddress: p.source });
+    socket.setTimeout(TIMEOUT, () => finish('drop'));
+    socket.on('connect', () => finish('accept'));
+    socket.on('error', (e) => finish(REJECTED.has(e.code) ? 'reject' : 'drop'));
+  });
+}
+
+function udp(p) {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(p.family === 'ipv6' ? 'udp6' : 'udp4');
+    let settled = false;
+    const finish = (r) => { if (!settled) { settled = true; clearTimeout(timer); socket.close(); resolve(r); } };
+    const timer = setTimeout(() => finish('drop'), TIMEOUT);
+    socket.on('message', () => finish('accept'));
+    socket.on('error', (e) => finish(REJECTED.has(e.code) ? 'reject' : 'drop'));
+    socket.bind({ address: p.source, port: 0 }, () => {
+      socket.connect(p.port, p.destination, (err) => {
+        if (err) return finish('drop');
+        socket.send(Buffer.from('benteng'), (e) => { if (e) finish(REJECTED.has(e.code) ? 'reject' : 'drop'); });
+      });
+    });
+  });
+}
