@@ -67,7 +67,7 @@ export interface TestHost {
 }
 
 /** A fresh namespace with its own sshd, temp state dir and persist paths. Always call cleanup(). */
-export async function createTestHost(confirmTimeoutSeconds = 3): Promise<TestHost> {
+export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateRoot?: boolean } = {}): Promise<TestHost> {
   const n = counter++;
   const dir = mkdtempSync(join(tmpdir(), 'bt-dep-'));
   const slot = claimSlot();
@@ -87,7 +87,7 @@ export async function createTestHost(confirmTimeoutSeconds = 3): Promise<TestHos
   };
   try {
     const key = await createClientKey(join(dir, 'client'));
-    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey });
+    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey, ...(spec.privateRoot ? { privateRoot: true } : {}) });
     const started = server;
     const options: DeployOptions = {
       confirmTimeoutSeconds,

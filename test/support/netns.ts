@@ -82,8 +82,8 @@ export class Topology {
         [
           `link set lo up`,
           `link set ${ifname} up`,
-          ...own.map((a) => (a.includes(':') ? `-6 addr add ${a}/128 dev ${ifname} nodad` : `addr add ${a}/32 dev ${ifname}`)),
-          ...other.map((a) => (a.includes(':') ? `-6 route add ${a}/128 dev ${ifname}` : `route add ${a}/32 dev ${ifname}`)),
+          ...own.map((a) => (a.includes(':') ? `addr add ${a}/128 dev ${ifname} nodad` : `addr add ${a}/32 dev ${ifname}`)),
+          ...other.map((a) => (a.includes(':') ? `route add ${a}/128 dev ${ifname}` : `route add ${a}/32 dev ${ifname}`)),
         ].join('\n') + '\n';
       await ip(['-n', t.hostNs, '-batch', '-'], batch(t.hostIf, hostAddresses, peerAddresses));
       await ip(['-n', t.peerNs, '-batch', '-'], batch(t.peerIf, peerAddresses, hostAddresses));

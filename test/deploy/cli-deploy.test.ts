@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHost, kernelTestsEnabled, type TestHost } from './fixture.js';
+import { runCli, tempPolicies, type TempPolicies } from '../support/policy-dir.js';
+
+/**
+ * The whole path through the CLI: policies → lint → build → `benteng deploy` over real SSH into an sshd
+ * in a namespace (with a private /etc and /var/lib, so default server paths are safe) → `benteng status`.
+ * The compiled ruleset must itself keep SSH from the admin network open, or the deploy rolls back.
+ */
+const enabled = kernelTestsEnabled();
+
+function policiesFor(host: TestHost, extraIngress = ''): TempPolicies {
+  const policies = tempPolicies({ copyBase: false });
+  const { server } = host;
+  policies.write(
+    'hosts.yaml',
+    `hosts:\n  cli-target:\n    addresses: [${server.address}]\n    ssh: { address: ${server.address}, user: root, hostKey: "${server.hostKey}" }\n    backend: nftables\n`,
+  );
+  policies.write('networks.yaml', `networks:\n  admin:\n    tags: [admin]\n    include: [${server.clientAddress}/32]\n`);
+  policies.write('defaults.yaml', 'defaults:\n  ingress:\n    - description: deployer\n      from: admin\n      ports: [tcp/22]\n');
+  policies.write(
+    'services/web.yaml',
+    `service: web\ndescription: test web\nowners: [A, B]\nhosts: [cli-target]\ningress:\n  - from: any\n    ports: [tcp/443]\n${extraIngress}`,
+  );
+  return policies;
+}
+
+describe.runIf(enabled)('benteng deploy / status through the CLI (real sshd)', () => {
+  let host: TestHost | undefined;
+  let policies: TempPolicies | undefined;
+  let args: string[] = [];
+
+  beforeAll(() => {
+    expect(process.getuid?.()).toBe(0);
+  });
+
+  afterEach(async () => {
+    policies?.dispose();
+    await host?.cleanup();
+    host = undefined;
+    policies = undefined;
+  });
+
+  it('deploys, confirms, reports in sync, then shows a dry-run diff for a changed policy', async () => {
+    host = await createTestHost(3, { privateRoot: true });
+    policies = policiesFor(host);
+    args = ['-p', policies.dir, '-i', host.options.ssh!.privateKeyPath!, '--state-dir', join(host.dir, 'state')];
+
+    const deploy = await runCli(['deploy', 'cli-target', '-t', '3', ...args]);
+    expect(deploy.stdout).toMatch(/cli-target\s+nftables\s+confirmed/);
+    expect(deploy.code).toBe(0);
+    expect(deploy.stderr).toContain('[cli-target] confirmed');
+
+    const live = await host.ns('nft', ['list', 'table', 'inet', 'benteng']);
+    expect(live.stdout).toContain('web/ingress/0');
+
+    const status = await runCli(['status', 'cli-target', ...args]);
+    expect(status.stdout).toMatch(/cli-target\s+in sync/);
+    expect(status.code).toBe(0);
+
+    policies.dispose();
+    policies = policiesFor(host, '  - from: any\n    ports: [tcp/8443]\n');
+    args[1] = policies.dir;
+    const dryRun = await runCli(['deploy', 'cli-target', '--dry-run', ...args]);
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toContain('8443');
+    const drifted = await runCli(['status', 'cli-target', ...args]);
+    expect(drifted.stdout).toMatch(/cli-target\s+drifted/);
+    expect(drifted.code).toBe(1);
+  });
+
+  it('refuses unknown hosts and host lists mixed with --all as usage errors', async () => {
+    host = await createTestHost(3, { privateRoot: true });
+    policies = policiesFor(host);
+    expect((await runCli(['deploy', 'nope', '-p', policies.dir])).code).toBe(2);
+    expect((await runCli(['deploy', 'cli-target', '--all', '-p', policies.dir])).code).toBe(2);
+    expect((await runCli(['deploy', 'cli-target', '-t', '0', '-p', policies.dir])).code).toBe(2);
+  });
+});

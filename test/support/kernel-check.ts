@@ -1,0 +1,133 @@
+/**
+ * Plans probes for one host from its model, runs them against a ruleset loaded in a namespace, and
+ * compares each observed outcome with the reference evaluator's verdict.
+ */
+import type { Backend, CompiledRuleset } from '../../src/build/compiled-host.js';
+import { evaluate } from '../../src/evaluate/index.js';
+import type { BaselineSettings, HostModel } from '../../src/model/index.js';
+import { type Family, formatAddress, parseCidr, cidrRange } from '../../src/net/address.js';
+import { type Outcome, type Probe, Topology } from './netns.js';
+
+const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) => {
+  const parsed = parseCidr(c);
+  if (!parsed.ok) throw new Error(c);
+  return { family: parsed.value.family, range: cidrRange(parsed.value) };
+});
+
+const FIXED_PEERS: Record<Family, string[]> = {
+  ipv4: ['192.0.2.200', '198.51.100.200', '203.0.113.200'],
+  ipv6: ['2001:db8:ffff::200', '2001:db8:5a:ff::7'],
+};
+const FIXED_PORTS = [22, 80, 443, 9999];
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function isDocumentation(family: Family, value: bigint): boolean {
+  return DOCUMENTATION.some((d) => d.family === family && value >= d.range.start && value <= d.range.end);
+}
+
+export interface PlannedProbe extends Probe {
+  direction: 'ingress' | 'egress';
+  expected: Outcome;
+  rule?: string;
+}
+
+export interface PlanOptions {
+  seed: number;
+  /** Upper bound of probes per direction. */
+  perDirection: number;
+}
+
+/** Peer addresses and ports that sit on and just beside every rule's edges, then a seeded sample. */
+export function planProbes(host: HostModel, baseline: BaselineSettings, options: PlanOptions): { probes: PlannedProbe[]; hostAddresses: string[]; peers: string[]; ports: number[] } {
+  const random = mulberry32(options.seed);
+  const own: Record<Family, string | undefined> = {
+    ipv4: host.addresses.ipv4[0] && formatAddress('ipv4', host.addresses.ipv4[0].start),
+    ipv6: host.addresses.ipv6[0] && formatAddress('ipv6', host.addresses.ipv6[0].start),
+  };
+  const ownValues = new Set([...host.addresses.ipv4, ...host.addresses.ipv6].map((r) => r.start));
+  const peers: Record<Family, Set<string>> = { ipv4: new Set(FIXED_PEERS.ipv4), ipv6: new Set(FIXED_PEERS.ipv6) };
+  const ports = new Set<number>(FIXED_PORTS);
+  for (const rule of [...host.input, ...host.output]) {
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const r of rule.peers[family]) {
+        for (const v of [r.start, r.end, r.start - 1n, r.end + 1n, (r.start + r.end) / 2n]) {
+          if (isDocumentation(family, v) && !ownValues.has(v)) peers[family].add(formatAddress(family, v));
+        }
+      }
+    }
+    for (const m of rule.protocols) {
+      if (m.protocol !== 'tcp' && m.protocol !== 'udp') continue;
+      for (const p of m.ports) for (const v of [p.from, p.to, p.from - 1, p.to + 1]) if (v >= 1 && v <= 65535) ports.add(v);
+    }
+  }
+  const portList = [...ports].sort((a, b) => a - b).slice(0, 40);
+  const probes: PlannedProbe[] = [];
+  for (const direction of ['ingress', 'egress'] as const) {
+    const all: PlannedProbe[] = [];
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const self = own[family];
+      if (self === undefined) continue;
+      for (const peer of peers[family]) {
+        for (const port of portList) {
+          for (const protocol of ['tcp', 'udp'] as const) {
+            const source = direction === 'ingress' ? peer : self;
+            const destination = direction === 'ingress' ? self : peer;
+            const e = evaluate(host, baseline, { direction, family, source, destination, protocol, port, state: 'new' });
+            all.push({ direction, family, protocol, source, destination, port, expected: e.verdict, ...(e.rule ? { rule: e.rule.id } : {}) });
+          }
+        }
+      }
+    }
+    // Keep every non-drop probe's kind represented, then fill with a seeded sample.
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    const interesting = all.filter((p) => p.expected !== 'drop').slice(0, Math.ceil(options.perDirection / 2));
+    const rest = all.filter((p) => !interesting.includes(p)).slice(0, options.perDirection - interesting.length);
+    probes.push(...interesting, ...rest);
+  }
+  const hostAddresses = [own.ipv4, own.ipv6].filter((a): a is string => a !== undefined);
+  const usedPeers = [...new Set(probes.map((p) => (p.direction === 'ingress' ? p.source : p.destination)))].sort();
+  const usedPorts = [...new Set(probes.map((p) => p.port))].sort((a, b) => a - b);
+  return { probes, hostAddresses, peers: usedPeers, ports: usedPorts };
+}
+
+export interface Mismatch {
+  probe: PlannedProbe;
+  observed: Outcome;
+}
+
+/** Loads the ruleset into a fresh topology, runs the planned probes, returns the disagreements. */
+export async function runOnKernel(
+  backend: Backend,
+  ruleset: CompiledRuleset,
+  plan: ReturnType<typeof planProbes>,
+): Promise<{ mismatches: Mismatch[]; probes: number }> {
+  const topology = await Topology.create(plan.hostAddresses, plan.peers);
+  try {
+    if (backend === 'nftables') await topology.nftLoad(ruleset.nft!);
+    else await topology.iptablesLoad(ruleset.rulesV4!, ruleset.rulesV6!);
+    await Promise.all([topology.listen('host', plan.ports), topology.listen('peer', plan.ports)]);
+    const ingress = plan.probes.filter((p) => p.direction === 'ingress');
+    const egress = plan.probes.filter((p) => p.direction === 'egress');
+    const strip = ({ family, protocol, source, destination, port }: PlannedProbe): Probe => ({ family, protocol, source, destination, port });
+    const [inResults, outResults] = await Promise.all([topology.probe('peer', ingress.map(strip)), topology.probe('host', egress.map(strip))]);
+    const mismatches: Mismatch[] = [];
+    ingress.forEach((p, i) => inResults[i] !== p.expected && mismatches.push({ probe: p, observed: inResults[i]! }));
+    egress.forEach((p, i) => outResults[i] !== p.expected && mismatches.push({ probe: p, observed: outResults[i]! }));
+    return { mismatches, probes: plan.probes.length };
+  } finally {
+    await topology.destroy();
+  }
+}
