@@ -1,4 +1,5 @@
 import { compareDiagnostics, type Diagnostic, hasErrors } from './diagnostics/diagnostic.js';
+import { lintPolicy, loadLintConfig } from './lint/index.js';
 import { loadPolicies } from './load/index.js';
 import type { FleetModel } from './model/index.js';
 import type { PolicySet } from './policy/index.js';
@@ -8,6 +9,8 @@ import { validatePolicies } from './validate/index.js';
 export interface CheckOptions {
   /** The day expiry is judged against (`YYYY-MM-DD`, UTC); defaults to today. */
   today?: string;
+  /** Run the lint stage after a clean resolve (default true). */
+  lint?: boolean;
 }
 
 export interface CheckResult {
@@ -20,8 +23,10 @@ export interface CheckResult {
 }
 
 /**
- * Runs the front of the pipeline in order: load → validate → resolve. A stage runs only when the
+ * Runs the front of the pipeline in order: load → validate → resolve → lint. A stage runs only when the
  * stages before it reported no error; the model is present only when the policy resolved cleanly.
+ * Lint reads `benteng.yaml` from the policies directory and re-reports the resolver's `rule-expired`
+ * warnings as its own `rule-expired` rule (configurable, suppressible), so they are not reported twice.
  */
 export async function checkPolicies(dir: string, options: CheckOptions = {}): Promise<CheckResult> {
   const loaded = await loadPolicies(dir);
@@ -41,5 +46,13 @@ export async function checkPolicies(dir: string, options: CheckOptions = {}): Pr
   const resolved = resolvePolicy(validated.policy, options);
   diagnostics.push(...resolved.diagnostics);
   if (hasErrors(resolved.diagnostics)) return finish({ policy: validated.policy });
+
+  if (options.lint ?? true) {
+    const config = await loadLintConfig(dir);
+    if (config.source) sources.set(config.source.file, config.source.text);
+    const expiredByResolver = diagnostics.filter((d) => d.code === 'rule-expired');
+    diagnostics.splice(0, diagnostics.length, ...diagnostics.filter((d) => !expiredByResolver.includes(d)), ...config.diagnostics);
+    diagnostics.push(...lintPolicy({ policy: validated.policy, model: resolved.model, config: config.config, sources: new Map(loaded.documents.map((d) => [d.source.file, d.source.text])) }));
+  }
   return finish({ policy: validated.policy, model: resolved.model });
 }

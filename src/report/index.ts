@@ -1,12 +1,16 @@
 import type { ChalkInstance } from 'chalk';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import { formatGithub } from './github.js';
 import { formatJson } from './json.js';
 import { formatPretty } from './pretty.js';
+import { formatSarif } from './sarif.js';
 
 export interface ReportContext {
   chalk: ChalkInstance;
   /** Policy file texts by path, for code frames. */
   sources: ReadonlyMap<string, string>;
+  /** Directory that file locations are made relative to (SARIF, GitHub); defaults to `process.cwd()`. */
+  cwd?: string;
 }
 
 export type Reporter = (diagnostics: readonly Diagnostic[], context: ReportContext) => string;
@@ -15,4 +19,6 @@ export type Reporter = (diagnostics: readonly Diagnostic[], context: ReportConte
 export const REPORTERS: Record<string, Reporter> = {
   pretty: formatPretty,
   json: (diagnostics) => formatJson(diagnostics),
+  sarif: formatSarif,
+  github: formatGithub,
 };

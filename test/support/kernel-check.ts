@@ -118,7 +118,7 @@ export async function runOnKernel(
   try {
     if (backend === 'nftables') await topology.nftLoad(ruleset.nft!);
     else await topology.iptablesLoad(ruleset.rulesV4!, ruleset.rulesV6!);
-    await Promise.all([topology.listen('host', plan.ports), topology.listen('peer', plan.ports)]);
+    await Promise.all([topology.listen('host', plan.ports, plan.hostAddresses), topology.listen('peer', plan.ports, plan.peers)]);
     const ingress = plan.probes.filter((p) => p.direction === 'ingress');
     const egress = plan.probes.filter((p) => p.direction === 'egress');
     const strip = ({ family, protocol, source, destination, port }: PlannedProbe): Probe => ({ family, protocol, source, destination, port });

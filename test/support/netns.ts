@@ -107,9 +107,9 @@ export class Topology {
   }
 
   /** Starts a TCP + UDP-echo listener in the namespace on every port; resolves once bound. */
-  async listen(side: 'host' | 'peer', ports: number[]): Promise<void> {
+  async listen(side: 'host' | 'peer', ports: number[], addresses: string[]): Promise<void> {
     const ns = side === 'host' ? this.hostNs : this.peerNs;
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'listen', JSON.stringify(ports)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, AGENT, 'listen', JSON.stringify(ports), JSON.stringify(addresses)], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.children.push(child);
     await new Promise<void>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout! });

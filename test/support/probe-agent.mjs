@@ -1,5 +1,6 @@
 // Runs inside a network namespace (`ip netns exec NS node probe-agent.mjs MODE`).
-// listen: reads {"ports":[...]} from argv[3]; listens on TCP and UDP (echo) on :: for each port; prints "ready".
+// listen PORTS ADDRESSES (JSON): TCP on :: for each port; UDP echo bound to each address and port, so
+// that replies leave from the address the datagram was sent to; prints "ready".
 // probe: reads a JSON list of probes from stdin; prints a JSON list of results (accept | reject | drop).
 import net from 'node:net';
 import dgram from 'node:dgram';
@@ -10,14 +11,17 @@ const REJECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EACCES
 
 if (mode === 'listen') {
   const ports = JSON.parse(process.argv[3]);
-  let pending = ports.length * 2;
+  const addresses = JSON.parse(process.argv[4]);
+  let pending = ports.length * (1 + addresses.length);
   const done = () => { if (--pending === 0) process.stdout.write('ready\n'); };
   for (const port of ports) {
     const server = net.createServer((socket) => { socket.on('error', () => {}); socket.end(); });
     server.listen({ port, host: '::', ipv6Only: false }, done);
-    const udp = dgram.createSocket({ type: 'udp6', ipv6Only: false });
-    udp.on('message', (msg, rinfo) => udp.send(msg, rinfo.port, rinfo.address));
-    udp.bind(port, '::', done);
+    for (const address of addresses) {
+      const udp = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
+      udp.on('message', (msg, rinfo) => udp.send(msg, rinfo.port, rinfo.address));
+      udp.bind(port, address, done);
+    }
   }
 } else if (mode === 'probe') {
   let input = '';
@@ -59,7 +63,9 @@ function udp(p) {
     socket.bind({ address: p.source, port: 0 }, () => {
       socket.connect(p.port, p.destination, (err) => {
         if (err) return finish('drop');
-        socket.send(Buffer.from('benteng'), (e) => { if (e) finish(REJECTED.has(e.code) ? 'reject' : 'drop'); });
+        // A packet the local OUTPUT chain drops or rejects fails with EPERM at once; a reject's ICMP
+        // error follows as an 'error' event, so EPERM alone decides nothing before the timeout.
+        socket.send(Buffer.from('benteng'), (e) => { if (e && e.code !== 'EPERM') finish(REJECTED.has(e.code) ? 'reject' : 'drop'); });
       });
     });
   });

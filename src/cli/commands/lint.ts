@@ -1,9 +1,14 @@
 import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { checkPolicies } from '../../pipeline.js';
 import { REPORTERS } from '../../report/index.js';
 import { EXIT, type CliIo } from '../io.js';
+
+function nonNegativeInteger(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number (0 or more)');
+  return Number(text);
+}
 
 export function registerLint(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -12,10 +17,21 @@ export function registerLint(program: Command, io: CliIo, setExit: (code: number
     .option('-p, --policies <dir>', 'policies directory', 'policies')
     .addOption(new Option('-f, --format <format>', 'output format').choices(Object.keys(REPORTERS)).default('pretty'))
     .option('--today <date>', 'judge rule expiry against this day (YYYY-MM-DD) instead of today')
-    .addHelpText('after', '\nExit codes: 0 no errors, 1 errors found, 2 usage or I/O error.')
-    .action(async (options: { policies: string; format: string; today?: string }) => {
+    .option('--max-warnings <n>', 'exit 1 when there are more than n warnings', nonNegativeInteger)
+    .addHelpText(
+      'after',
+      '\nRule severities and options: <policies>/benteng.yaml. Suppress one finding with a comment on the line before:\n' +
+        '  # benteng-disable-next-line <rule-id> -- <reason>\n' +
+        '\nExit codes: 0 no errors (and at most --max-warnings warnings), 1 findings, 2 usage or I/O error.',
+    )
+    .action(async (options: { policies: string; format: string; today?: string; maxWarnings?: number }) => {
       const result = await checkPolicies(options.policies, options.today ? { today: options.today } : {});
-      io.stdout(REPORTERS[options.format]!(result.diagnostics, { chalk: io.chalk, sources: result.sources }));
-      setExit(hasErrors(result.diagnostics) ? EXIT.findings : EXIT.ok);
+      io.stdout(REPORTERS[options.format]!(result.diagnostics, { chalk: io.chalk, sources: result.sources, cwd: process.cwd() }));
+      const warnings = result.diagnostics.filter((d) => d.severity === 'warning').length;
+      const tooManyWarnings = options.maxWarnings !== undefined && warnings > options.maxWarnings;
+      if (tooManyWarnings && !hasErrors(result.diagnostics)) {
+        io.stderr(`${warnings} warnings exceed --max-warnings ${options.maxWarnings}\n`);
+      }
+      setExit(hasErrors(result.diagnostics) || tooManyWarnings ? EXIT.findings : EXIT.ok);
     });
 }

@@ -1,0 +1,72 @@
+/**
+ * Differential property test: random small policies and packets; the reference evaluator, the
+ * nftables ruleset and the iptables rulesets loaded in namespaces must agree on every probe.
+ */
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emitHost } from '../../src/emit/index.js';
+import { checkPolicies } from '../../src/pipeline.js';
+import { planProbes, runOnKernel } from '../support/kernel-check.js';
+import { requireKernel } from '../support/netns.js';
+import { type PolicySpec, type RuleSpec, removePolicyDir, writePolicyDir } from '../support/emit-policies.js';
+
+const enabled = requireKernel();
+const SEED = Number(process.env.BENTENG_PROPERTY_SEED ?? 4242);
+const RUNS = Number(process.env.BENTENG_PROPERTY_RUNS ?? 25);
+const PROBES_PER_DIRECTION = 20;
+
+const PEERS = ['any', '198.51.100.0/24', '198.51.100.0/26', '198.51.100.64/27', '198.51.100.7', '203.0.113.0/25', '203.0.113.128/26', '2001:db8:1::/48', '2001:db8:1:2::/64', '2001:db8:2::7'];
+const PORTS = ['tcp/22', 'tcp/80', 'tcp/443', 'tcp/8000-8010', 'tcp/8005', 'udp/53', 'udp/123', 'udp/5000-5002', 'tcp', 'udp'];
+
+const rule = (side: 'from' | 'to'): fc.Arbitrary<RuleSpec> =>
+  fc.record({
+    peers: fc.uniqueArray(fc.constantFrom(...PEERS), { minLength: 1, maxLength: 2 }),
+    ports: fc.option(fc.uniqueArray(fc.constantFrom(...PORTS), { minLength: 1, maxLength: 3 }), { freq: 4, nil: undefined }),
+    action: fc.constantFrom('accept', 'accept', 'drop', 'reject'),
+    log: fc.boolean(),
+  }).map(({ peers, ports, action, log }) => ({
+    [side]: peers.includes('any') ? 'any' : peers,
+    ...(ports ? { ports } : {}),
+    action,
+    ...(log ? { log } : {}),
+  }));
+
+const policy: fc.Arbitrary<PolicySpec> = fc
+  .array(fc.record({ ingress: fc.array(rule('from'), { maxLength: 4 }), egress: fc.array(rule('to'), { maxLength: 3 }) }), { minLength: 1, maxLength: 3 })
+  .map((services) => ({
+    hosts: { h1: { addresses: ['192.0.2.1', '2001:db8::1'], backend: 'nftables' } },
+    services: services.map((s, i) => ({ service: `svc-${i}`, hosts: ['h1'], ingress: s.ingress, egress: s.egress })),
+  }));
+
+describe.runIf(enabled)('differential: evaluator = nftables = iptables on random policies', () => {
+  const totals = { policies: 0, probes: 0, accept: 0, reject: 0, drop: 0 };
+  afterAll(() => {
+    console.log(`differential property test: seed ${SEED}, ${totals.policies} policies, ${totals.probes} probes per backend (expected accept ${totals.accept}, reject ${totals.reject}, drop ${totals.drop})`);
+  });
+
+  it(`agrees on ${RUNS} random policies × ${2 * PROBES_PER_DIRECTION} probes (seed ${SEED})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(policy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, probeSeed) => {
+        const dir = await writePolicyDir(spec);
+        try {
+          // Random policies are often ones lint rightly refuses (SSH from anywhere); emit them anyway.
+          const checked = await checkPolicies(dir, { lint: false });
+          expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          const model = checked.model!;
+          const host = model.hosts[0]!;
+          const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables']);
+          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION });
+          const nft = await runOnKernel('nftables', ruleset, plan);
+          const ipt = await runOnKernel('iptables', ruleset, plan);
+          totals.policies++;
+          totals.probes += plan.probes.length;
+          for (const p of plan.probes) totals[p.expected]++;
+          expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
+        } finally {
+          await removePolicyDir(dir);
+        }
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+  }, 170_000);
+});

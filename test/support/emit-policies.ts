@@ -1,0 +1,47 @@
+/** Writes small policy directories for tests (JSON is valid YAML) and removes them. */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface RuleSpec {
+  from?: string | string[];
+  to?: string | string[];
+  ports?: string[];
+  action?: 'accept' | 'drop' | 'reject';
+  log?: boolean;
+  description?: string;
+}
+
+export interface ServiceSpec {
+  service: string;
+  hosts: string[];
+  ingress?: RuleSpec[];
+  egress?: RuleSpec[];
+}
+
+export interface PolicySpec {
+  hosts: Record<string, { addresses: string[]; backend: 'nftables' | 'iptables' }>;
+  services: ServiceSpec[];
+  networks?: Record<string, { include: string[] }>;
+}
+
+export const DEFAULTS = {
+  defaults: { established: true, loopback: true, icmp: 'essential', logDrops: { enabled: true, ratePerMinute: 10 } },
+};
+
+export async function writePolicyDir(spec: PolicySpec): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'benteng-emit-'));
+  await mkdir(path.join(dir, 'services'));
+  await writeFile(path.join(dir, 'hosts.yaml'), JSON.stringify({ hosts: spec.hosts }, null, 2));
+  await writeFile(path.join(dir, 'defaults.yaml'), JSON.stringify(DEFAULTS, null, 2));
+  if (spec.networks) await writeFile(path.join(dir, 'networks.yaml'), JSON.stringify({ networks: spec.networks }, null, 2));
+  for (const s of spec.services) {
+    const doc = { service: s.service, owners: ['A <a@city.example>', 'B <b@city.example>'], hosts: s.hosts, ...(s.ingress ? { ingress: s.ingress } : {}), ...(s.egress ? { egress: s.egress } : {}) };
+    await writeFile(path.join(dir, 'services', `${s.service}.yaml`), JSON.stringify(doc, null, 2));
+  }
+  return dir;
+}
+
+export async function removePolicyDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
