@@ -447,7 +447,7 @@ function machineLine(): string {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   await ensureCompiled();
-  const stages = await pipelineStages();
+  const stages = pipelineStages();
   for (const stage of stages.filter((s) => s.unavailable)) process.stdout.write(`bench: stage ${stage.name}: ${stage.unavailable}\n`);
   const kernelSkipped = options.kernel ? kernelUnavailable() : 'run with --no-kernel';
 

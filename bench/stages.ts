@@ -1,16 +1,16 @@
 /**
  * The pipeline stages the benchmark times in-process, each a named step over a shared state, in the
- * order `benteng build` runs them. A stage whose module does not exist yet is listed as unavailable
- * (the harness reports "not yet available" instead of failing).
+ * order `benteng build` runs them. A stage that cannot run yet carries `unavailable` (the harness then
+ * reports "not yet available" instead of failing).
  */
 import type { Backend } from '../src/build/compiled-host.js';
 import { emitHost } from '../src/emit/index.js';
+import { lintPolicy } from '../src/lint/index.js';
 import { type LoadedPolicies, loadPolicies } from '../src/load/index.js';
 import type { FleetModel } from '../src/model/index.js';
 import type { PolicySet } from '../src/policy/index.js';
 import { resolvePolicy } from '../src/resolve/index.js';
 import { validatePolicies } from '../src/validate/index.js';
-import { loadLint, type LintAdapter } from './lint-adapter.js';
 
 export interface StageState {
   dir: string;
@@ -61,9 +61,8 @@ function emitStage(backend: Backend): Stage {
   };
 }
 
-/** The stages in pipeline order; lint is plugged in when `src/lint` exports its entry point. */
-export async function pipelineStages(): Promise<Stage[]> {
-  const lint: LintAdapter | string = await loadLint();
+/** The stages in pipeline order. */
+export function pipelineStages(): Stage[] {
   return [
     {
       name: 'load',
@@ -88,17 +87,16 @@ export async function pipelineStages(): Promise<Stage[]> {
         state.model = resolved.model;
       },
     },
-    typeof lint === 'string'
-      ? { name: 'lint', unavailable: lint, run: () => undefined }
-      : {
-          name: 'lint',
-          run(state) {
-            const findings = lint(required(state.policy, 'the validated policy'), required(state.model, 'the model'), state.dir);
-            count(state, findings);
-            state.lintCodes = new Map();
-            for (const f of findings) state.lintCodes.set(`${f.severity} ${f.code}`, (state.lintCodes.get(`${f.severity} ${f.code}`) ?? 0) + 1);
-          },
-        },
+    {
+      name: 'lint',
+      run(state) {
+        const sources = new Map(required(state.loaded, 'the loaded policies').documents.map((d) => [d.source.file, d.source.text]));
+        const findings = lintPolicy({ policy: required(state.policy, 'the validated policy'), model: required(state.model, 'the model'), sources });
+        count(state, findings);
+        state.lintCodes = new Map();
+        for (const f of findings) state.lintCodes.set(`${f.severity} ${f.code}`, (state.lintCodes.get(`${f.severity} ${f.code}`) ?? 0) + 1);
+      },
+    },
     emitStage('nftables'),
     emitStage('iptables'),
   ];

@@ -18,6 +18,7 @@
  * Semantics from iptables-extensions(8): multiport, conntrack, comment, limit, LOG, REJECT.
  */
 import { IPT_BLOCKLIST_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
+import { mergePortRanges } from '../net/port.js';
 import { ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
@@ -73,17 +74,6 @@ function portMatches(ports: readonly PortRange[]): IptMatch[][] {
   return multiportGroups(ports).map((group) =>
     group.length === 1 ? [{ kind: 'dport', from: group[0]!.from, to: group[0]!.to }] : [{ kind: 'multiport', ports: group }],
   );
-}
-
-function mergePorts(ranges: readonly PortRange[]): PortRange[] {
-  const sorted = [...ranges].sort((a, b) => a.from - b.from);
-  const out: PortRange[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
-    else out.push({ ...r });
-  }
-  return out;
 }
 
 const icmpProtocolOf = (family: Family) => (family === 'ipv4' ? 'icmp' : 'ipv6-icmp') as 'icmp' | 'ipv6-icmp';
@@ -168,7 +158,7 @@ function dispatchLines(rules: readonly ResolvedRule[], family: Family, from: str
   if (matches.some((m) => m.protocol === 'any')) return [{ chain: from, matches: [comment], target: jump }];
   const out: IptRule[] = [];
   for (const protocol of ['tcp', 'udp'] as const) {
-    const ports = mergePorts(matches.flatMap((m) => (m.protocol === protocol ? m.ports : [])));
+    const ports = mergePortRanges(matches.flatMap((m) => (m.protocol === protocol ? m.ports : [])));
     if (ports.length === 0) continue;
     for (const p of portMatches(ports)) out.push({ chain: from, matches: [{ kind: 'protocol', protocol }, ...p, comment], target: jump });
   }

@@ -87,3 +87,15 @@ export function parsePortSpec(text: string): PortParse {
     reason: `\`${text}\` is not a port: write tcp/443, udp/53, tcp/8000-8100, icmp, icmpv6/echo-request or a port set name`,
   };
 }
+
+/** Sorts inclusive port ranges and merges overlapping or adjacent ones. */
+export function mergePortRanges<T extends { from: number; to: number }>(ranges: readonly T[]): Array<{ from: number; to: number }> {
+  const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
+  const out: Array<{ from: number; to: number }> = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else out.push({ from: r.from, to: r.to });
+  }
+  return out;
+}

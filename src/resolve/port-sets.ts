@@ -1,9 +1,9 @@
-import type { ProtocolMatch, PortRange } from '../model/index.js';
+import type { ProtocolMatch } from '../model/index.js';
 import type { PathSegment } from '../load/index.js';
 import type { PolicySet } from '../policy/index.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
-import { parsePortSpec, type PortSpec } from '../net/port.js';
+import { mergePortRanges, parsePortSpec, type PortSpec } from '../net/port.js';
 import type { ResolveContext } from './context.js';
 
 type ConcreteSpec = Exclude<PortSpec, { kind: 'name' }>;
@@ -63,17 +63,6 @@ export class PortSetResolver {
     if (!ports) return [{ protocol: 'any' }];
     return normalizeProtocols(ports.flatMap((text, i) => this.expand(text, spanAt(['ports', i]))));
   }
-}
-
-function mergePortRanges(ranges: PortRange[]): PortRange[] {
-  const sorted = [...ranges].sort((a, b) => a.from - b.from || a.to - b.to);
-  const out: PortRange[] = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
-    else out.push({ ...r });
-  }
-  return out;
 }
 
 /** One match per protocol, in a fixed order (tcp, udp, icmp, icmpv6), ranges merged, types sorted. */

@@ -24,7 +24,7 @@ async function resolveFleet(files: Record<string, string>, today = '2026-11-22')
   try {
     policies.write('hosts.yaml', HOSTS);
     for (const [path, text] of Object.entries(files)) policies.write(path, text);
-    const result = await checkPolicies(policies.dir, { today });
+    const result = await checkPolicies(policies.dir, { today, lint: false });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     expect(errors).toEqual([]);
     return result.model!;
@@ -123,7 +123,7 @@ describe('resolver: rules per host', () => {
         'services/tmp.yaml',
         'service: tmp\nhosts: [web-01]\ningress:\n  - from: any\n    ports: [tcp/8080]\n    expires: 2026-11-21\n  - from: any\n    ports: [tcp/8081]\n    expires: 2026-11-22\n',
       );
-      const result = await checkPolicies(policies.dir, { today: '2026-11-22' });
+      const result = await checkPolicies(policies.dir, { today: '2026-11-22', lint: false });
       expect(ruleIds(host(result.model!, 'web-01').input)).toEqual(['tmp/ingress/1']);
       expect(result.diagnostics.map((d) => `${d.code} ${d.span?.start.line}:${d.span?.start.column}`)).toContain('rule-expired 6:14');
     } finally {
