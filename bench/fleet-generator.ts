@@ -269,7 +269,6 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
     ['https', ['tcp/443']],
     ['web', ['http', 'https']],
     ['dns', ['udp/53', 'tcp/53']],
-    ['smtp', ['tcp/25']],
     ['ntp', ['udp/123']],
     ['node-exporter', ['tcp/9100']],
     ['ping', ['icmp/echo-request', 'icmpv6/echo-request']],
@@ -353,6 +352,11 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
     const egress: string[] = [];
     const dependents = service.dependents.filter((d) => d !== service);
     let planned = plan.ingressCount;
+    // Exceptions first: a drop written after a broader accept would never match.
+    if (planned > 2 && rng.chance(0.15)) {
+      ingress.push(ruleYaml({ description: 'Never from the lobby Wi-Fi', peerKey: 'from', peers: ['guest-wifi'], ports: service.apiPorts, action: rng.chance(0.7) ? 'drop' : 'reject', log: rng.chance(0.3) }));
+      planned--;
+    }
     // Callers declared on both sides: `service:<dependent>` here, `to: service:<this>` there.
     if (dependents.length > 0 && planned > 0) {
       ingress.push(ruleYaml({ description: 'Application servers that use this service', peerKey: 'from', peers: dependents.map((d) => `service:${d.name}`), ports: service.apiPorts }));
@@ -362,8 +366,8 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
       ingress.push(ruleYaml({ description: 'Citizens reach the public site', peerKey: 'from', peers: ['any'], ports: service.apiPorts }));
       planned--;
     }
-    if (planned > 2 && rng.chance(0.15)) {
-      ingress.push(ruleYaml({ description: 'Never from the lobby Wi-Fi', peerKey: 'from', peers: ['guest-wifi'], ports: service.apiPorts, action: rng.chance(0.7) ? 'drop' : 'reject', log: rng.chance(0.3) }));
+    if (ingress.length === 0 && planned > 0) {
+      ingress.push(ruleYaml({ description: 'Agency staff use the service', peerKey: 'from', peers: [clientPicker.next()], ports: service.apiPorts }));
       planned--;
     }
     for (let k = 0; k < planned; k++) {
