@@ -41,6 +41,25 @@ export interface GeneratedFleet {
   portSetCount: number;
   /** Resolved rules the generator expects (the resolver's model is the authority). */
   expectedRules: number;
+  /** How many of the services' rules (as written, before placement on hosts) use each feature. */
+  features: FleetFeatures;
+}
+
+export interface FleetFeatures {
+  rules: number;
+  namedNetworkPeer: number;
+  literalPeer: number;
+  servicePeer: number;
+  hostPeer: number;
+  anyPeer: number;
+  multiplePeers: number;
+  namedPortSet: number;
+  portRange: number;
+  udp: number;
+  icmp: number;
+  expiring: number;
+  logged: number;
+  dropOrReject: number;
 }
 
 /** sfc32, seeded through splitmix32: small, fast and the same on every platform. */
@@ -107,7 +126,7 @@ export class Prng {
 }
 
 /** Ports the lint rules treat as sensitive or administrative; generated services never open them. */
-const AVOIDED_PORTS = new Set([21, 22, 23, 25, 53, 80, 123, 139, 161, 443, 445, 1433, 1521, 2375, 2376, 3306, 3389, 5432, 5985, 5986, 6379, 9100, 9200, 11211, 27017]);
+const AVOIDED_PORTS = new Set([21, 22, 23, 25, 53, 80, 123, 139, 161, 443, 445, 1433, 1521, 2375, 2376, 3306, 3389, 5432, 5900, 5985, 5986, 6379, 9100, 9200, 10000, 11211, 27017]);
 const PORT_BLOCK = 32;
 /** Port blocks of the generated services, none holding a sensitive port; each service has its own. */
 const PORT_BLOCKS: readonly number[] = Array.from({ length: Math.floor((65000 - 1024) / PORT_BLOCK) }, (_, i) => 1024 + i * PORT_BLOCK).filter(
@@ -283,13 +302,46 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
   const serviceFiles: Array<() => string> = [];
   const poolNames = [...pools.keys()];
 
+  const features: FleetFeatures = { rules: 0, namedNetworkPeer: 0, literalPeer: 0, servicePeer: 0, hostPeer: 0, anyPeer: 0, multiplePeers: 0, namedPortSet: 0, portRange: 0, udp: 0, icmp: 0, expiring: 0, logged: 0, dropOrReject: 0 };
+  const tally = (rule: { peers: string[]; ports?: string[]; action?: string; log?: boolean; expires?: string }): void => {
+    features.rules++;
+    const has = (test: (text: string) => boolean, list: readonly string[] = rule.peers) => (list.some(test) ? 1 : 0);
+    features.namedNetworkPeer += has((p) => /^[a-z][a-z0-9-]*$/.test(p) && p !== 'any');
+    features.literalPeer += has((p) => /^[0-9]/.test(p) || (p.includes(':') && !/^(service|host|network):/.test(p)));
+    features.servicePeer += has((p) => p.startsWith('service:'));
+    features.hostPeer += has((p) => p.startsWith('host:'));
+    features.anyPeer += has((p) => p === 'any');
+    features.multiplePeers += rule.peers.length > 1 ? 1 : 0;
+    const ports = rule.ports ?? [];
+    features.namedPortSet += has((p) => !p.includes('/'), ports);
+    features.portRange += has((p) => /\/\d+-\d+$/.test(p), ports);
+    features.udp += has((p) => p.startsWith('udp'), ports);
+    features.icmp += has((p) => p.startsWith('icmp'), ports);
+    features.expiring += rule.expires ? 1 : 0;
+    features.logged += rule.log ? 1 : 0;
+    features.dropOrReject += rule.action === 'drop' || rule.action === 'reject' ? 1 : 0;
+  };
   const ruleYaml = (rule: { description: string; peerKey: 'from' | 'to'; peers: string[]; ports?: string[]; action?: string; log?: boolean; expires?: string }): string => {
+    tally(rule);
     const lines = [`  - description: ${rule.description}`, `    ${rule.peerKey}: ${rule.peers.length === 1 ? quoteIfNeeded(rule.peers[0]!) : flow(rule.peers)}`];
     if (rule.ports) lines.push(`    ports: ${flow(rule.ports)}`);
     if (rule.action) lines.push(`    action: ${rule.action}`);
     if (rule.log) lines.push('    log: true');
     if (rule.expires) lines.push(`    expires: ${rule.expires}`);
     return lines.join('\n');
+  };
+
+  // Each service listens on its own block of ports on every host it runs on, so services sharing a
+  // host never open the same port (which would make one's rules redundant with the other's).
+  const blocksInUse = new Map<string, Set<number>>(hosts.map((h) => [h.name, new Set()]));
+  let blockCursor = 0;
+  const freeBlock = (on: readonly PlannedHost[]): number => {
+    for (let tried = 0; tried < PORT_BLOCKS.length; tried++, blockCursor = (blockCursor + 1) % PORT_BLOCKS.length) {
+      if (on.some((h) => blocksInUse.get(h.name)!.has(blockCursor))) continue;
+      for (const h of on) blocksInUse.get(h.name)!.add(blockCursor);
+      return PORT_BLOCKS[blockCursor]!;
+    }
+    throw new Error('no free port block: too many services on one host');
   };
 
   for (let i = 0; expectedRules < spec.targetRules; i++) {
@@ -312,7 +364,7 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
       agency: rng.pick(AGENCIES),
       hosts: placed.map((h) => h.name),
       hostsField,
-      portBlock: PORT_BLOCKS[i % PORT_BLOCKS.length]!,
+      portBlock: freeBlock(placed),
       apiPorts: [],
       dependencies: [],
       dependents: [],
@@ -552,6 +604,7 @@ defaults:
     networkCount: networks.length,
     portSetCount: portSets.size,
     expectedRules,
+    features,
   };
 }
 

@@ -105,6 +105,28 @@ export function timeLoads(namespaces: Namespaces, kind: LoadKind, files: Readonl
   }
 }
 
+const EMPTY_RULESET: Record<LoadKind, string> = {
+  nft: 'table inet bt_empty {}\n',
+  'iptables-restore': '*filter\nCOMMIT\n',
+  'ip6tables-restore': '*filter\nCOMMIT\n',
+};
+
+/** What loading a trivial ruleset costs (process start, netlink setup): the floor of each host's load. */
+export async function timeEmptyLoad(namespaces: Namespaces, kind: LoadKind, workDir: string, runs = 5): Promise<number[]> {
+  const file = join(workDir, `empty-${kind}`);
+  await writeFile(file, EMPTY_RULESET[kind]);
+  const ns = namespaces.create();
+  try {
+    return Array.from({ length: runs }, () => {
+      const ms = timed(ns, LOAD_COMMAND[kind](file), `${kind} ${file}`);
+      flush(ns);
+      return ms;
+    });
+  } finally {
+    namespaces.remove(ns);
+  }
+}
+
 /** What the per-packet benchmark sends and through which rulesets. */
 export interface PerPacketPlan {
   host: string;
@@ -222,16 +244,20 @@ export async function measurePerPacket(namespaces: Namespaces, plan: PerPacketPl
       rates: { 'nftables minimal': [], 'nftables generated': [], 'iptables minimal': [], 'iptables generated': [] },
       failures: { 'nftables minimal': 0, 'nftables generated': 0, 'iptables minimal': 0, 'iptables generated': 0 },
     };
+    const measure = async (config: PerPacketConfig, seconds: number): Promise<ConnectResult> => {
+      flush(server);
+      must(spawnSync('nsenter', inNamespace(server, load[config]), { encoding: 'utf8' }), `load ${config}`);
+      const { stdout } = await run(
+        'ip',
+        ['netns', 'exec', client, process.execPath, '--import', 'tsx', loadLoader, 'connect', plan.serverV4, String(plan.port), String(seconds), String(options.parallel)],
+        { cwd: options.repoRoot, timeout: (seconds + 30) * 1000 },
+      );
+      return JSON.parse(stdout) as ConnectResult;
+    };
+    await measure('nftables minimal', 1);
     for (let trial = 0; trial < options.trials; trial++) {
       for (const config of PER_PACKET_CONFIGS) {
-        flush(server);
-        must(spawnSync('nsenter', inNamespace(server, load[config]), { encoding: 'utf8' }), `load ${config}`);
-        const { stdout } = await run(
-          'ip',
-          ['netns', 'exec', client, process.execPath, '--import', 'tsx', loadLoader, 'connect', plan.serverV4, String(plan.port), String(options.seconds), String(options.parallel)],
-          { cwd: options.repoRoot, timeout: (options.seconds + 30) * 1000 },
-        );
-        const counts = JSON.parse(stdout) as ConnectResult;
+        const counts = await measure(config, options.seconds);
         result.rates[config].push(counts.connections / counts.seconds);
         result.failures[config] += counts.failures;
       }

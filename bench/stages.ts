@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../src/build/compiled-host.js';
 import { emitHost } from '../src/emit/index.js';
-import { lintPolicy } from '../src/lint/index.js';
+import { lintPolicy, loadLintConfig } from '../src/lint/index.js';
 import { type LoadedPolicies, loadPolicies } from '../src/load/index.js';
 import type { FleetModel } from '../src/model/index.js';
 import type { PolicySet } from '../src/policy/index.js';
@@ -89,9 +89,11 @@ export function pipelineStages(): Stage[] {
     },
     {
       name: 'lint',
-      run(state) {
+      async run(state) {
+        const config = await loadLintConfig(state.dir);
+        count(state, config.diagnostics);
         const sources = new Map(required(state.loaded, 'the loaded policies').documents.map((d) => [d.source.file, d.source.text]));
-        const findings = lintPolicy({ policy: required(state.policy, 'the validated policy'), model: required(state.model, 'the model'), sources });
+        const findings = lintPolicy({ policy: required(state.policy, 'the validated policy'), model: required(state.model, 'the model'), config: config.config, sources });
         count(state, findings);
         state.lintCodes = new Map();
         for (const f of findings) state.lintCodes.set(`${f.severity} ${f.code}`, (state.lintCodes.get(`${f.severity} ${f.code}`) ?? 0) + 1);

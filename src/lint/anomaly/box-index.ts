@@ -9,17 +9,24 @@ export interface IndexedBox extends Box {
   id: number;
 }
 
+const ADDRESS_ORDER = (a: IndexedBox, b: IndexedBox): number => a.group - b.group || a.aLo - b.aLo || a.pLo - b.pLo;
+const PORT_ORDER = (a: IndexedBox, b: IndexedBox): number => a.group - b.group || a.pLo - b.pLo || a.aLo - b.aLo;
+
+/** Which dimension the index sorts by first (after the group): its subtrees are tight in that one. */
+export type IndexOrder = 'address' | 'port';
+
 /**
  * A static index of boxes for overlap queries restricted to a range of rule positions. Boxes are
- * sorted by (group, address start, port start) and a balanced tree over that order keeps each
- * subtree's bounds in every dimension (address, port, rule position), so a query visits only
- * subtrees that can hold an overlapping box: output-sensitive on realistic policies.
+ * sorted by group, then by address or port start (`order`), and a balanced tree over that order keeps
+ * each subtree's bounds in every dimension (address, port, rule position), so a query visits only
+ * subtrees that can hold an overlapping box. Query a wide-address box (`any`) in a port-ordered index
+ * and a wide-port box in an address-ordered one, and a query stays output-sensitive on realistic policies.
  */
 export class BoxIndex {
   readonly boxes: IndexedBox[];
   private readonly size: number;
-  private readonly minALo: bigint[];
-  private readonly maxAHi: bigint[];
+  private readonly minALo: Float64Array;
+  private readonly maxAHi: Float64Array;
   private readonly minPLo: Int32Array;
   private readonly maxPHi: Int32Array;
   private readonly minGroup: Int32Array;
@@ -27,15 +34,15 @@ export class BoxIndex {
   private readonly minRule: Int32Array;
   private readonly maxRule: Int32Array;
 
-  constructor(boxes: IndexedBox[]) {
-    this.boxes = [...boxes].sort((a, b) => a.group - b.group || (a.aLo < b.aLo ? -1 : a.aLo > b.aLo ? 1 : 0) || a.pLo - b.pLo);
+  constructor(boxes: IndexedBox[], order: IndexOrder = 'address') {
+    this.boxes = [...boxes].sort(order === 'address' ? ADDRESS_ORDER : PORT_ORDER);
     const leaves = Math.max(1, Math.ceil(this.boxes.length / LEAF));
     let size = 1;
     while (size < leaves) size *= 2;
     this.size = size;
     const nodes = 2 * size;
-    this.minALo = new Array<bigint>(nodes).fill(0n);
-    this.maxAHi = new Array<bigint>(nodes).fill(-1n);
+    this.minALo = new Float64Array(nodes).fill(0);
+    this.maxAHi = new Float64Array(nodes).fill(-1);
     this.minPLo = new Int32Array(nodes).fill(0x7fffffff);
     this.maxPHi = new Int32Array(nodes).fill(-1);
     this.minGroup = new Int32Array(nodes).fill(0x7fffffff);
@@ -66,9 +73,8 @@ export class BoxIndex {
         if (this.minALo[r]! < this.minALo[node]!) this.minALo[node] = this.minALo[r]!;
         if (this.maxAHi[r]! > this.maxAHi[node]!) this.maxAHi[node] = this.maxAHi[r]!;
       }
-      for (const child of [l, r]) {
-        this.absorb(node, this.minPLo[child]!, this.maxPHi[child]!, this.minGroup[child]!, this.maxGroup[child]!, this.minRule[child]!, this.maxRule[child]!);
-      }
+      this.absorb(node, this.minPLo[l]!, this.maxPHi[l]!, this.minGroup[l]!, this.maxGroup[l]!, this.minRule[l]!, this.maxRule[l]!);
+      this.absorb(node, this.minPLo[r]!, this.maxPHi[r]!, this.minGroup[r]!, this.maxGroup[r]!, this.minRule[r]!, this.maxRule[r]!);
     }
   }
 

@@ -17,14 +17,79 @@ export const ICMP_TYPE_MAX = 255;
 /**
  * One box of the packet space: a family and protocol class (together `group`), an interval of peer
  * addresses and an interval of ports (or ICMP types). A rule matches the union of its boxes.
+ * Addresses and ports are ranks (see `compressBoxes`), so every comparison is on small integers.
  */
 export interface Box {
   /** `family * 5 + protocol class`: boxes of different groups never overlap. */
+  group: number;
+  aLo: number;
+  aHi: number;
+  pLo: number;
+  pHi: number;
+}
+
+/** A box with real addresses and ports, before `compressBoxes`. */
+export interface RawBox {
   group: number;
   aLo: bigint;
   aHi: bigint;
   pLo: number;
   pHi: number;
+}
+
+function compareBigints(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorted distinct values and a lookup of a value's position among them. */
+function ranking<T extends number | bigint>(values: T[]): { count: number; rank: (value: T) => number } {
+  values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const distinct = values.filter((v, i) => i === 0 || v !== values[i - 1]);
+  return {
+    count: distinct.length,
+    rank: (value) => {
+      let lo = 0;
+      let hi = distinct.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (distinct[mid]! < value) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    },
+  };
+}
+
+/** Boxes in rank space, and how many address (per family) and port ranks there are. */
+export interface CompressedBoxes {
+  boxes: Box[][];
+  addressRanks: [number, number];
+  portRanks: number;
+}
+
+/**
+ * Replaces addresses (per family) and ports by their ranks among the boxes' interval bounds. The
+ * mapping keeps the order of every bound, so overlap, containment and subtraction give the same
+ * answers, exactly; and a box's share of the ranks estimates how many boxes it overlaps.
+ */
+export function compressBoxes(raw: readonly RawBox[][]): CompressedBoxes {
+  const addresses: [bigint[], bigint[]] = [[], []];
+  const ports: number[] = [];
+  for (const boxes of raw) {
+    for (const b of boxes) {
+      addresses[b.group < 5 ? 0 : 1].push(b.aLo, b.aHi + 1n);
+      ports.push(b.pLo, b.pHi + 1);
+    }
+  }
+  const byFamily = [ranking(addresses[0]), ranking(addresses[1])] as const;
+  const port = ranking(ports);
+  const boxes = raw.map((list) =>
+    list.map((b) => {
+      const a = byFamily[b.group < 5 ? 0 : 1];
+      return { group: b.group, aLo: a.rank(b.aLo), aHi: a.rank(b.aHi + 1n) - 1, pLo: port.rank(b.pLo), pHi: port.rank(b.pHi + 1) - 1 };
+    }),
+  );
+  return { boxes, addressRanks: [byFamily[0].count, byFamily[1].count], portRanks: port.count };
 }
 
 export function overlaps(a: Box, b: Box): boolean {
@@ -38,10 +103,10 @@ export function subtractBox(piece: Box, cut: Box, out: Box[]): void {
     return;
   }
   const { group } = piece;
-  if (piece.aLo < cut.aLo) out.push({ group, aLo: piece.aLo, aHi: cut.aLo - 1n, pLo: piece.pLo, pHi: piece.pHi });
-  if (piece.aHi > cut.aHi) out.push({ group, aLo: cut.aHi + 1n, aHi: piece.aHi, pLo: piece.pLo, pHi: piece.pHi });
-  const aLo = piece.aLo > cut.aLo ? piece.aLo : cut.aLo;
-  const aHi = piece.aHi < cut.aHi ? piece.aHi : cut.aHi;
+  if (piece.aLo < cut.aLo) out.push({ group, aLo: piece.aLo, aHi: cut.aLo - 1, pLo: piece.pLo, pHi: piece.pHi });
+  if (piece.aHi > cut.aHi) out.push({ group, aLo: cut.aHi + 1, aHi: piece.aHi, pLo: piece.pLo, pHi: piece.pHi });
+  const aLo = Math.max(piece.aLo, cut.aLo);
+  const aHi = Math.min(piece.aHi, cut.aHi);
   if (piece.pLo < cut.pLo) out.push({ group, aLo, aHi, pLo: piece.pLo, pHi: cut.pLo - 1 });
   if (piece.pHi > cut.pHi) out.push({ group, aLo, aHi, pLo: cut.pHi + 1, pHi: piece.pHi });
 }
@@ -80,8 +145,8 @@ function protocolPieces(match: ProtocolMatch, family: 0 | 1): Array<[number, num
 }
 
 /** The boxes a resolved rule matches; empty when it matches no packet. */
-export function ruleBoxes(rule: Pick<ResolvedRule, 'peers' | 'protocols'>): Box[] {
-  const boxes: Box[] = [];
+export function ruleBoxes(rule: Pick<ResolvedRule, 'peers' | 'protocols'>): RawBox[] {
+  const boxes: RawBox[] = [];
   const families: Array<[0 | 1, AddressRange[]]> = [
     [0, rule.peers.ipv4],
     [1, rule.peers.ipv6],

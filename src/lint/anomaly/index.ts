@@ -15,7 +15,7 @@
  * of box operations per rule so that a pathological chain is reported incomplete instead of hanging.
  */
 import type { Direction, FleetModel, ResolvedRule } from '../../model/index.js';
-import { type Box, overlaps, ruleBoxes, subtractBox } from './box.js';
+import { type Box, compressBoxes, overlaps, ruleBoxes, subtractBox } from './box.js';
 import { BoxIndex, type IndexedBox } from './box-index.js';
 
 export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated';
@@ -45,27 +45,35 @@ export const DEFAULT_BUDGET = 20_000;
 
 class BudgetExceeded extends Error {}
 
+
+
 /** Analyses one ordered chain (first match wins). Near-linear when rules overlap few others. */
 export function analyzeChain(rules: ReadonlyArray<Pick<ResolvedRule, 'peers' | 'protocols' | 'action'>>, options: AnalysisOptions = {}): ChainAnalysis {
   const budget = options.budget ?? DEFAULT_BUDGET;
-  const boxesOf: Box[][] = rules.map((r) => ruleBoxes(r));
+  const { boxes: boxesOf, addressRanks, portRanks } = compressBoxes(rules.map((r) => ruleBoxes(r)));
   const all: IndexedBox[] = [];
   boxesOf.forEach((boxes, rule) => boxes.forEach((b) => all.push({ ...b, rule, id: all.length })));
-  const index = new BoxIndex(all);
+  const byAddress = new BoxIndex(all, 'address');
+  const byPort = new BoxIndex(all, 'port');
   const stamp = new Int32Array(all.length).fill(-1);
   const anomalies: ChainAnomaly[] = [];
   const incomplete: number[] = [];
 
-  const candidates = (j: number, from: number, to: number): IndexedBox[] => {
-    const found: IndexedBox[] = [];
+  /** The boxes of other rules overlapping rule `j`, split into earlier and later ones, each in chain order. */
+  const candidates = (j: number): { earlier: IndexedBox[]; later: IndexedBox[] } => {
+    const earlier: IndexedBox[] = [];
+    const later: IndexedBox[] = [];
     for (const box of boxesOf[j]!) {
-      index.query(box, from, to, (c) => {
-        if (stamp[c.id] === j) return;
+      const addressShare = (box.aHi - box.aLo + 1) / addressRanks[box.group < 5 ? 0 : 1];
+      const index = addressShare <= (box.pHi - box.pLo + 1) / portRanks ? byAddress : byPort;
+      index.query(box, 0, rules.length - 1, (c) => {
+        if (c.rule === j || stamp[c.id] === j) return;
         stamp[c.id] = j;
-        found.push(c);
+        (c.rule < j ? earlier : later).push(c);
       });
     }
-    return found.sort((a, b) => a.rule - b.rule || a.id - b.id);
+    const order = (a: IndexedBox, b: IndexedBox) => a.rule - b.rule || a.id - b.id;
+    return { earlier: earlier.sort(order), later: later.sort(order) };
   };
 
   for (let j = 0; j < rules.length; j++) {
@@ -89,7 +97,7 @@ export function analyzeChain(rules: ReadonlyArray<Pick<ResolvedRule, 'peers' | '
       return { pieces: out, hit };
     };
     try {
-      const earlier = candidates(j, 0, j - 1);
+      const { earlier, later } = candidates(j);
       let pieces = own;
       const conflicting = new Set<number>();
       const covering = new Set<number>();
@@ -121,7 +129,6 @@ export function analyzeChain(rules: ReadonlyArray<Pick<ResolvedRule, 'peers' | '
       }
       if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
 
-      const later = candidates(j, j + 1, rules.length - 1);
       const coveringLater = new Set<number>();
       let conflict = false;
       for (const c of later) {
