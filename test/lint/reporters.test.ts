@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
@@ -22,7 +23,9 @@ const findings: Diagnostic[] = [
 ];
 
 function sarifValidator() {
-  const schema = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'sarif-schema-2.1.0.json'), 'utf8')) as Record<string, unknown>;
+  // The SARIF 2.1.0 (rtm.5) JSON Schema as Microsoft ships it in @microsoft/jest-sarif (a devDependency).
+  const schemaPath = createRequire(import.meta.url).resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
   // The schema is draft-04 (`id`, `$schema`): ajv 8's draft-07 core reads it once those two are adapted.
   const { $schema: _, id, ...rest } = schema;
   const ajv = new Ajv.default({ allErrors: true, strict: false, validateSchema: false, unicodeRegExp: false });
