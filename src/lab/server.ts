@@ -125,7 +125,8 @@ async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
   };
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 probes without touching it). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Backend, CompiledHost, CompiledRuleset } from '../../src/build/compiled-host.js';
 import type { DeployOptions } from '../../src/deploy/index.js';
-import { createClientKey, startLabServer, stopLabServer, type LabServer } from '../../src/lab/server.js';
+import { alive, createClientKey, startLabServer, stopLabServer, type LabServer } from '../../src/lab/server.js';
 
 /** Root + namespaces are required in CI; outside CI, tests skip with a printed reason when not root. */
 export function kernelTestsEnabled(): boolean {
@@ -15,15 +15,6 @@ export function kernelTestsEnabled(): boolean {
 }
 
 const SLOT_DIR = join(tmpdir(), 'benteng-test-netslots');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Claims a /30 in 203.0.113.0/24 no other concurrent test process uses (the lab uses 198.51.100.0/24). */
 function claimSlot(): number {
