@@ -136,6 +136,9 @@ export interface PerPacketPlan {
   /** The host's generated rulesets (nft, iptables-restore v4 file) as files. */
   nftFile: string;
   iptablesV4File: string;
+  /** The same emitter's output for the host with only the fleet defaults and the deciding rule. */
+  oneRuleNftFile: string;
+  oneRuleIptablesV4File: string;
   /** Where the packets are decided in the host's input chain (first match, 1-based) and its length. */
   decidingRule: string;
   decidingPosition: number;
@@ -150,8 +153,20 @@ export interface PerPacketOptions {
   repoRoot: string;
 }
 
-export type PerPacketConfig = 'nftables minimal' | 'nftables generated' | 'iptables minimal' | 'iptables generated';
-export const PER_PACKET_CONFIGS: readonly PerPacketConfig[] = ['nftables minimal', 'nftables generated', 'iptables minimal', 'iptables generated'];
+/**
+ * `minimal`: a hand-written ruleset accepting the same traffic; `one rule`: benteng's output for the
+ * host reduced to the fleet defaults and the rule that accepts the traffic (same shape, tiny maps);
+ * `generated`: the host's whole generated ruleset.
+ */
+export type PerPacketConfig = `${'nftables' | 'iptables'} ${'minimal' | 'one rule' | 'generated'}`;
+export const PER_PACKET_CONFIGS: readonly PerPacketConfig[] = [
+  'nftables minimal',
+  'nftables one rule',
+  'nftables generated',
+  'iptables minimal',
+  'iptables one rule',
+  'iptables generated',
+];
 
 export interface PerPacketResult {
   /** Connections per second of each trial, by configuration. */
@@ -229,8 +244,10 @@ export async function measurePerPacket(namespaces: Namespaces, plan: PerPacketPl
     await writeFile(minimalIptFile, minimalIptables(plan.port));
     const load: Record<PerPacketConfig, string[]> = {
       'nftables minimal': ['nft', '-f', minimalNftFile],
+      'nftables one rule': ['nft', '-f', plan.oneRuleNftFile],
       'nftables generated': ['nft', '-f', plan.nftFile],
       'iptables minimal': ['iptables-restore', minimalIptFile],
+      'iptables one rule': ['iptables-restore', '--noflush', plan.oneRuleIptablesV4File],
       'iptables generated': ['iptables-restore', '--noflush', plan.iptablesV4File],
     };
 
@@ -240,10 +257,8 @@ export async function measurePerPacket(namespaces: Namespaces, plan: PerPacketPl
     });
     await waitForReady(serverProcess);
 
-    const result: PerPacketResult = {
-      rates: { 'nftables minimal': [], 'nftables generated': [], 'iptables minimal': [], 'iptables generated': [] },
-      failures: { 'nftables minimal': 0, 'nftables generated': 0, 'iptables minimal': 0, 'iptables generated': 0 },
-    };
+    const byConfig = <T>(value: () => T) => Object.fromEntries(PER_PACKET_CONFIGS.map((c) => [c, value()])) as Record<PerPacketConfig, T>;
+    const result: PerPacketResult = { rates: byConfig<number[]>(() => []), failures: byConfig(() => 0) };
     const measure = async (config: PerPacketConfig, seconds: number): Promise<ConnectResult> => {
       flush(server);
       must(spawnSync('nsenter', inNamespace(server, load[config]), { encoding: 'utf8' }), `load ${config}`);

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type Document, type YAMLMap } from 'yaml';
 import { type Diagnostic, diagnostic, type Span } from '../diagnostics/diagnostic.js';
 
 /** Aliases a document may expand before it is refused (bounds "billion laughs" expansion). */
@@ -11,6 +11,9 @@ export type PathSegment = string | number;
  * that produced it, so every later stage can point at file:line:col.
  */
 export class YamlSource {
+  /** Each mapping's pairs by key, built once, so `spanOf` is linear in the path, not in the file. */
+  private readonly pairsByKey = new WeakMap<YAMLMap, Map<string, Pair>>();
+
   private constructor(
     readonly file: string,
     readonly text: string,
@@ -23,7 +26,8 @@ export class YamlSource {
     const lines = new LineCounter();
     const document = parseDocument(text, {
       lineCounter: lines,
-      uniqueKeys: true,
+      // Duplicate keys are found by `checkKeys` in one pass; yaml's own check compares every pair of keys.
+      uniqueKeys: false,
       merge: false,
       prettyErrors: false,
       strict: true,
@@ -34,9 +38,7 @@ export class YamlSource {
     const diagnostics: Diagnostic[] = [];
     for (const error of document.errors) {
       const [code, message] =
-        error.code === 'DUPLICATE_KEY'
-          ? ['yaml-duplicate-key', duplicateKeyMessage(text, error.pos[0])]
-          : error.code === 'MULTIPLE_DOCS'
+        error.code === 'MULTIPLE_DOCS'
             ? ['yaml-syntax', 'a policy file holds one YAML document: remove the `---` separator or split the file']
             : ['yaml-syntax', firstLine(error.message)];
       diagnostics.push(diagnostic(code, 'error', message, source.spanOfOffsets(error.pos[0], error.pos[1])));
@@ -53,7 +55,7 @@ export class YamlSource {
       diagnostics.push(diagnostic('file-empty', 'error', 'policy file is empty', source.spanOfOffsets(0, 0)));
       return { source, data: undefined, diagnostics };
     }
-    diagnostics.push(...source.findMergeKeys(document.contents));
+    diagnostics.push(...source.checkKeys(document.contents));
     if (diagnostics.length > 0) return { source, data: undefined, diagnostics };
     try {
       const data: unknown = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
@@ -96,7 +98,7 @@ export class YamlSource {
       node = this.deref(node);
       keyNode = undefined;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = this.pairsOf(node).get(String(segment));
         if (!pair) break;
         keyNode = pair.key as Node;
         node = pair.value;
@@ -119,21 +121,51 @@ export class YamlSource {
     return isAlias(node) ? node.resolve(this.document) : node;
   }
 
-  private findMergeKeys(root: unknown): Diagnostic[] {
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let pairs = this.pairsByKey.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (!pairs.has(key)) pairs.set(key, pair);
+      }
+      this.pairsByKey.set(map, pairs);
+    }
+    return pairs;
+  }
+
+  /** Duplicate keys and merge keys (`<<`), in one walk over every mapping. */
+  private checkKeys(root: unknown): Diagnostic[] {
     const out: Diagnostic[] = [];
     const visit = (node: unknown, depth: number): void => {
       if (depth > 200) return;
       if (isMap(node)) {
+        const seen = new Set<string>();
         for (const pair of node.items) {
-          if (isScalar(pair.key) && pair.key.value === '<<' && pair.key.range) {
-            out.push(
-              diagnostic(
-                'yaml-merge-key',
-                'error',
-                'merge keys (`<<`) are not supported: write the fields out, so every rule reads on its own',
-                this.spanOfOffsets(pair.key.range[0], pair.key.range[1]),
-              ),
-            );
+          const key = pair.key;
+          if (isScalar(key) && key.range) {
+            const name = String(key.value);
+            if (name === '<<') {
+              out.push(
+                diagnostic(
+                  'yaml-merge-key',
+                  'error',
+                  'merge keys (`<<`) are not supported: write the fields out, so every rule reads on its own',
+                  this.spanOfOffsets(key.range[0], key.range[1]),
+                ),
+              );
+            } else if (seen.has(name)) {
+              out.push(
+                diagnostic(
+                  'yaml-duplicate-key',
+                  'error',
+                  `duplicate key \`${name}\`: each key may appear once in a mapping`,
+                  this.spanOfOffsets(key.range[0], key.range[1]),
+                ),
+              );
+            }
+            seen.add(name);
           }
           visit(pair.value, depth + 1);
         }
@@ -163,9 +195,4 @@ export class YamlSource {
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function duplicateKeyMessage(text: string, start: number): string {
-  const key = /^("[^"\n]*"|'[^'\n]*'|[^:\n]+)/.exec(text.slice(start))?.[1]?.trim();
-  return key ? `duplicate key \`${key}\`: each key may appear once in a mapping` : 'duplicate key in a mapping';
 }

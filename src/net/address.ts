@@ -77,14 +77,36 @@ export function cidrRange(cidr: ParsedCidr): AddressRange {
   return { start: cidr.network, end: cidr.network + size - 1n };
 }
 
-/** Canonical text of an address: dotted quad, or RFC 5952 compressed IPv6. */
+/** Canonical text of an address: dotted quad, or RFC 5952 compressed IPv6 (lowercase, longest zero run as `::`). */
 export function formatAddress(family: Family, value: bigint): string {
   if (family === 'ipv4') {
-    return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.');
+    const n = Number(value);
+    return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
   }
-  const bytes: number[] = [];
-  for (let shift = 120n; shift >= 0n; shift -= 8n) bytes.push(Number((value >> shift) & 255n));
-  return ipaddr.fromByteArray(bytes).toString();
+  const groups: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart === -1) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+function bitLength(value: bigint): number {
+  return value === 0n ? 0 : value.toString(2).length;
 }
 
 /** The smallest list of CIDR blocks that exactly covers the range, in address order. */
@@ -93,13 +115,9 @@ export function rangeToCidrs(family: Family, range: AddressRange): string[] {
   const out: string[] = [];
   let start = range.start;
   while (start <= range.end) {
-    let size = 1;
-    while (size <= bits) {
-      const block = 1n << BigInt(size);
-      if (start % block !== 0n || start + block - 1n > range.end) break;
-      size++;
-    }
-    const hostBits = size - 1;
+    const aligned = start === 0n ? bits : bitLength(start & -start) - 1;
+    const fits = bitLength(range.end - start + 1n) - 1;
+    const hostBits = Math.min(aligned, fits);
     out.push(`${formatAddress(family, start)}/${bits - hostBits}`);
     start += 1n << BigInt(hostBits);
   }

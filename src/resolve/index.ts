@@ -65,23 +65,31 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
     lists.push({ service: data.service, direction: 'ingress', rules: data.ingress ?? [], source, path: ['ingress'] });
     lists.push({ service: data.service, direction: 'egress', rules: data.egress ?? [], source, path: ['egress'] });
   }
-  const resolved = lists.map((list) => ({ list, rules: resolveRules(list, today, addresses, ports, context) }));
+  const rulesByService = new Map<string, { ingress: ResolvedRule[]; egress: ResolvedRule[] }>();
+  for (const list of lists) {
+    const entry = rulesByService.get(list.service) ?? { ingress: [], egress: [] };
+    entry[list.direction].push(...resolveRules(list, today, addresses, ports, context));
+    rulesByService.set(list.service, entry);
+  }
 
   const networks = new Map<string, NetworkModel>();
   for (const [name, definition] of Object.entries(policy.networks?.data.networks ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const span = policy.networks!.source.spanOf(['networks', name], 'key');
     const wasUsed = context.usedNetworks.has(name);
-    const set = addresses.network(name, span)!;
+    const set = addresses.network(name, () => span)!;
     if (!wasUsed) context.usedNetworks.delete(name);
     networks.set(name, { name, addresses: set, tags: definition.tags ?? [], span });
   }
 
+  const servicesOn = new Map<string, string[]>();
+  for (const [service, on] of [...placement].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const host of on) servicesOn.set(host, [...(servicesOn.get(host) ?? []), service]);
+  }
   const hosts: HostModel[] = hostNames.map((name) => {
     const definition = inventory[name]!;
-    const services = [...placement].filter(([, on]) => on.includes(name)).map(([service]) => service).sort();
-    const runsHere = (service: string) => service === DEFAULTS_SERVICE || services.includes(service);
+    const services = servicesOn.get(name) ?? [];
     const rulesFor = (direction: 'ingress' | 'egress'): ResolvedRule[] =>
-      resolved.filter(({ list }) => list.direction === direction && runsHere(list.service)).flatMap(({ rules }) => rules);
+      [DEFAULTS_SERVICE, ...services].flatMap((service) => rulesByService.get(service)?.[direction] ?? []);
     const host: HostModel = {
       name,
       backend: definition.backend,

@@ -25,8 +25,11 @@ export class PortSetResolver {
     return this.policy.ports?.source.spanOf(['ports', name], 'key');
   }
 
-  /** Expands one spec written at `span`; an unknown or cyclic name yields nothing (and a diagnostic). */
-  expand(text: string, span: Span): ConcreteSpec[] {
+  /**
+   * Expands one spec written at `spanAt()` (computed only when a problem is reported); an unknown or
+   * cyclic name yields nothing (and a diagnostic).
+   */
+  expand(text: string, spanAt: () => Span): ConcreteSpec[] {
     const parsed = parsePortSpec(text);
     if (!parsed.ok) return [];
     if (parsed.value.kind !== 'name') return [parsed.value];
@@ -37,7 +40,7 @@ export class PortSetResolver {
     const definition = this.policy.ports?.data.ports[name];
     if (!definition) {
       const known = Object.keys(this.policy.ports?.data.ports ?? {});
-      this.context.report('unknown-reference', 'error', `unknown port set \`${name}\`${didYouMean(name, known)}`, span);
+      this.context.report('unknown-reference', 'error', `unknown port set \`${name}\`${didYouMean(name, known)}`, spanAt());
       return [];
     }
     if (this.inProgress.has(name)) {
@@ -46,13 +49,13 @@ export class PortSetResolver {
         'reference-cycle',
         'error',
         `port set \`${name}\` refers back to itself`,
-        span,
+        spanAt(),
         related ? [{ message: `\`${name}\` is defined here`, span: related }] : [],
       );
       return [];
     }
     this.inProgress.add(name);
-    const specs = definition.flatMap((item, i) => this.expand(item, this.policy.ports!.source.spanOf(['ports', name, i])));
+    const specs = definition.flatMap((item, i) => this.expand(item, () => this.policy.ports!.source.spanOf(['ports', name, i])));
     this.inProgress.delete(name);
     this.resolved.set(name, specs);
     return specs;
@@ -61,7 +64,7 @@ export class PortSetResolver {
   /** The normalised protocol matches of a rule's `ports` (absent: every protocol). */
   resolveRulePorts(ports: readonly string[] | undefined, spanAt: (path: PathSegment[]) => Span): ProtocolMatch[] {
     if (!ports) return [{ protocol: 'any' }];
-    return normalizeProtocols(ports.flatMap((text, i) => this.expand(text, spanAt(['ports', i]))));
+    return normalizeProtocols(ports.flatMap((text, i) => this.expand(text, () => spanAt(['ports', i]))));
   }
 }
 

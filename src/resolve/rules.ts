@@ -40,7 +40,7 @@ export function resolveRules(
     const peerText = Array.isArray(written) ? written : [written];
     const reportedBefore = context.diagnostics.length;
     const peers = unionSets(
-      ...peerText.map((text, i) => addresses.resolvePeer(text, Array.isArray(written) ? at(field, i) : at(field))),
+      ...peerText.map((text, i) => addresses.resolvePeer(text, () => (Array.isArray(written) ? at(field, i) : at(field)))),
     );
     const protocols = ports.resolveRulePorts(rule.ports, (path) => at(...path));
     if (isEmptySet(peers) && context.diagnostics.length === reportedBefore) {
