@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { Chalk, type ChalkInstance } from 'chalk';
 
 /** Where the CLI writes, so tests can run commands in-process and read what they printed. */
@@ -27,3 +28,20 @@ export function processIo(argv: readonly string[]): CliIo {
 
 /** An error the user caused (bad flag, missing directory): printed without a stack, exit 2. */
 export class UsageError extends Error {}
+
+/** Parses a `--today` value: a real calendar day written `YYYY-MM-DD`. */
+export function parseDay(text: string): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : undefined;
+  if (!day || Number.isNaN(day.getTime()) || day.toISOString().slice(0, 10) !== text) {
+    throw new InvalidArgumentError('expected a day written YYYY-MM-DD');
+  }
+  return text;
+}
+
+/** Parses a whole-number option of at least `min`. */
+export function wholeNumber(min: number): (text: string) => number {
+  return (text) => {
+    if (!/^\d+$/.test(text) || Number(text) < min) throw new InvalidArgumentError(`expected a whole number of at least ${min}`);
+    return Number(text);
+  };
+}

@@ -24,9 +24,11 @@ describe('benteng CLI (in-process)', () => {
     expect(result.stdout).toContain('Usage: benteng');
   });
 
-  it('an unknown option or format is a usage error (exit 2)', async () => {
+  it('an unknown option, format or day is a usage error (exit 2)', async () => {
     expect((await runCli(['lint', '--bogus'])).code).toBe(2);
     expect((await runCli(['lint', '--format', 'xml'])).code).toBe(2);
+    expect((await runCli(['lint', '--today', '2026-02-30'])).code).toBe(2);
+    expect((await runCli(['build', '--today', 'tomorrow', '--check'])).code).toBe(2);
   });
 
   it('json output carries file, line and column of each finding', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { buildFleet, compareGenerated, isClean, writeGenerated, type BuildSummaryRow } from '../../build/index.js';
 import { REPORTERS } from '../../report/index.js';
-import { EXIT, type CliIo } from '../io.js';
+import { EXIT, type CliIo, parseDay } from '../io.js';
 
 function table(rows: readonly BuildSummaryRow[]): string {
   const header = ['host', 'backend', 'policy rules', 'emitted rules', 'sets'];
@@ -19,7 +19,7 @@ export function registerBuild(program: Command, io: CliIo, setExit: (code: numbe
     .option('-o, --out <dir>', 'output directory', 'generated')
     .option('--check', 'write nothing; exit 1 when the output directory differs from a fresh build')
     .option('--all-backends', 'emit both nftables and iptables files for every host')
-    .option('--today <date>', 'judge rule expiry against this day (YYYY-MM-DD) instead of today')
+    .option('--today <date>', 'judge rule expiry against this day (YYYY-MM-DD) instead of today', parseDay)
     .addHelpText('after', '\nExit codes: 0 built (or up to date), 1 policy errors or --check found differences, 2 usage or I/O error.')
     .action(async (options: { policies: string; out: string; check?: boolean; allBackends?: boolean; today?: string }) => {
       const result = await buildFleet(options.policies, {

@@ -4,7 +4,7 @@ import { buildFleet } from '../../build/index.js';
 import type { CompiledHost } from '../../build/compiled-host.js';
 import { deployFleet, rollbackHost, statusHost, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
 import { REPORTERS } from '../../report/index.js';
-import { EXIT, type CliIo, UsageError } from '../io.js';
+import { EXIT, type CliIo, UsageError, wholeNumber } from '../io.js';
 
 interface ConnectionFlags {
   policies: string;
@@ -18,14 +18,6 @@ function sshOptions(flags: ConnectionFlags): SshOptions {
   if (flags.identity) ssh.privateKeyPath = flags.identity;
   if (flags.knownHosts) ssh.knownHostsPath = flags.knownHosts;
   return ssh;
-}
-
-function positiveInteger(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, not \`${value}\``);
-    return n;
-  };
 }
 
 /** Compiles the fleet; prints diagnostics and returns undefined when the policies have errors. */
@@ -92,8 +84,8 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
   )
     .option('-a, --all', 'deploy every host in the inventory')
     .option('-n, --dry-run', 'connect and show the diff between the live ruleset and the compiled one; change nothing')
-    .option('-t, --confirm-timeout <seconds>', 'seconds before the server rolls back an unconfirmed ruleset', positiveInteger('--confirm-timeout'), 30)
-    .option('-j, --parallel <n>', 'hosts deployed at once', positiveInteger('--parallel'), 4)
+    .option('-t, --confirm-timeout <seconds>', 'seconds before the server rolls back an unconfirmed ruleset', wholeNumber(1), 30)
+    .option('-j, --parallel <n>', 'hosts deployed at once', wholeNumber(1), 4)
     .option('--canary', 'deploy the first host alone first; stop if it fails')
     .addHelpText('after', '\nExit codes: 0 every host confirmed (or dry run), 1 policy errors or any host failed or rolled back, 2 usage error.')
     .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean; dryRun?: boolean; confirmTimeout: number; parallel: number; canary?: boolean }) => {
@@ -119,7 +111,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
   connectionOptions(
     program.command('rollback').description('restore the previous confirmed ruleset on a host').argument('<host>', 'host name from hosts.yaml'),
   )
-    .option('-t, --confirm-timeout <seconds>', 'seconds before the server undoes the rollback itself if it cuts access', positiveInteger('--confirm-timeout'), 30)
+    .option('-t, --confirm-timeout <seconds>', 'seconds before the server undoes the rollback itself if it cuts access', wholeNumber(1), 30)
     .action(async (host: string, flags: ConnectionFlags & { confirmTimeout: number }) => {
       const compiled = await compile(io, flags);
       if (!compiled) return setExit(EXIT.findings);

@@ -1,14 +1,9 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { hasErrors } from '../../diagnostics/diagnostic.js';
 import { checkPolicies } from '../../pipeline.js';
 import { REPORTERS } from '../../report/index.js';
-import { EXIT, type CliIo } from '../io.js';
-
-function nonNegativeInteger(text: string): number {
-  if (!/^\d+$/.test(text)) throw new InvalidArgumentError('expected a whole number (0 or more)');
-  return Number(text);
-}
+import { EXIT, type CliIo, parseDay, wholeNumber } from '../io.js';
 
 export function registerLint(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -16,8 +11,8 @@ export function registerLint(program: Command, io: CliIo, setExit: (code: number
     .description('check the policies: YAML, schema, references and lint rules; print findings')
     .option('-p, --policies <dir>', 'policies directory', 'policies')
     .addOption(new Option('-f, --format <format>', 'output format').choices(Object.keys(REPORTERS)).default('pretty'))
-    .option('--today <date>', 'judge rule expiry against this day (YYYY-MM-DD) instead of today')
-    .option('--max-warnings <n>', 'exit 1 when there are more than n warnings', nonNegativeInteger)
+    .option('--today <date>', 'judge rule expiry against this day (YYYY-MM-DD) instead of today', parseDay)
+    .option('--max-warnings <n>', 'exit 1 when there are more than n warnings', wholeNumber(0))
     .addHelpText(
       'after',
       '\nRule severities and options: <policies>/benteng.yaml. Suppress one finding with a comment on the line before:\n' +
