@@ -217,7 +217,8 @@ function waitForReady(child: ChildProcess): Promise<void> {
 /**
  * New TCP connections per second from a client namespace to a server namespace (a veth pair), the
  * server namespace running the host's generated ruleset or a minimal one accepting the same traffic.
- * The configurations take turns within each trial, so drift and noise from the machine hit all alike.
+ * The configurations take turns within each trial (in rotating order), so drift and noise from the
+ * machine hit all alike, and ratios are taken per trial.
  */
 export async function measurePerPacket(namespaces: Namespaces, plan: PerPacketPlan, options: PerPacketOptions): Promise<PerPacketResult> {
   const server = namespaces.create();
@@ -271,7 +272,9 @@ export async function measurePerPacket(namespaces: Namespaces, plan: PerPacketPl
     };
     await measure('nftables minimal', 1);
     for (let trial = 0; trial < options.trials; trial++) {
-      for (const config of PER_PACKET_CONFIGS) {
+      // Each trial starts at the next configuration, so none always runs first or after the same one.
+      const order = PER_PACKET_CONFIGS.map((_, i) => PER_PACKET_CONFIGS[(i + trial) % PER_PACKET_CONFIGS.length]!);
+      for (const config of order) {
         const counts = await measure(config, options.seconds);
         result.rates[config].push(counts.connections / counts.seconds);
         result.failures[config] += counts.failures;

@@ -439,7 +439,7 @@ function renderReport(report: Report): string {
     lines.push('## Per-packet cost (new TCP connections per second)', '');
     lines.push(
       `Fleet ${size}, host \`${plan.host}\` (${thousands(plan.inputRules)} input rules). Client ${plan.clientV4} → server ${plan.serverV4} tcp/${plan.port}, decided by \`${plan.decidingRule}\`, rule ${plan.decidingPosition} of ${plan.inputRules} in first-match order. ` +
-        `Each trial runs the ${PER_PACKET_CONFIGS.length} rulesets in turn, ${seconds} s each, ${parallel} connections in flight, every connection new (conntrack state new walks the input chain); same run, same namespaces. Connections per second: median (min–max) of ${result.rates['nftables minimal'].length} trials.`,
+        `Each trial runs the ${PER_PACKET_CONFIGS.length} rulesets in turn (rotating which goes first), ${seconds} s each, ${parallel} connections in flight, every connection new (conntrack state new walks the input chain); same run, same namespaces. Connections per second: median (min–max) of ${result.rates['nftables minimal'].length} trials.`,
       '',
     );
     lines.push(
@@ -536,10 +536,10 @@ async function main(): Promise<void> {
       }
       if (size === options.sizes.at(-1)) {
         const plan = await planPerPacket(result.model!, files, join(OUT_ROOT, size));
-        const seconds = options.quick ? 1 : 2;
+        const seconds = options.quick ? 1 : 1.5;
         const parallel = 8;
         process.stdout.write(`  per-packet: ${plan.host}, ${plan.clientV4} → ${plan.serverV4}:${plan.port} (rule ${plan.decidingPosition}/${plan.inputRules})\n`);
-        const measured = await measurePerPacket(namespaces, plan, { trials: options.quick ? 1 : 5, seconds, parallel, workDir: join(OUT_ROOT, size), repoRoot: REPO_ROOT });
+        const measured = await measurePerPacket(namespaces, plan, { trials: options.quick ? 1 : 10, seconds, parallel, workDir: join(OUT_ROOT, size), repoRoot: REPO_ROOT });
         perPacket = { plan, result: measured, size, seconds, parallel };
         for (const config of PER_PACKET_CONFIGS) process.stdout.write(`    ${config}: ${measured.rates[config].map((r) => r.toFixed(0)).join(', ')} conn/s, ${measured.failures[config]} failed\n`);
       }

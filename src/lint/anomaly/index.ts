@@ -15,8 +15,8 @@
  * of box operations per rule so that a pathological chain is reported incomplete instead of hanging.
  */
 import type { Direction, FleetModel, ResolvedRule } from '../../model/index.js';
-import { type Box, compressBoxes, overlaps, ruleBoxes, subtractBox } from './box.js';
-import { BoxIndex, type IndexedBox } from './box-index.js';
+import { type BoxTable, boxTable, Pieces, subtractBox } from './box.js';
+import { BoxIndex } from './box-index.js';
 
 export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated';
 
@@ -45,104 +45,148 @@ export const DEFAULT_BUDGET = 20_000;
 
 class BudgetExceeded extends Error {}
 
+/** Box subtractions for one rule at a time, counting each piece processed against the budget. */
+class Subtraction {
+  spent = 0;
 
+  constructor(
+    private readonly table: BoxTable,
+    private readonly budget: number,
+  ) {}
 
-/** Analyses one ordered chain (first match wins). Near-linear when rules overlap few others. */
+  /** Writes `from` minus box `cut` to `to`; returns whether any piece overlapped the cut. */
+  apply(from: Pieces, cut: number, to: Pieces): boolean {
+    this.spent += from.length;
+    if (this.spent > this.budget) throw new BudgetExceeded();
+    return subtractBox(from, this.table, cut, to);
+  }
+
+  /**
+   * Whether anything is left of boxes `from` to `to - 1` after subtracting, in order, boxes
+   * `cuts[cutFrom..cutTo)` (or boxes `cutFrom` to `cutTo - 1` when `cuts` is null).
+   */
+  leavesSome(from: number, to: number, cuts: Int32Array | null, cutFrom: number, cutTo: number, work: Pieces, spare: Pieces): boolean {
+    work.setBoxes(this.table, from, to);
+    for (let k = cutFrom; k < cutTo; k++) {
+      this.apply(work, cuts === null ? k : cuts[k]!, spare);
+      const t = work;
+      work = spare;
+      spare = t;
+    }
+    return work.length > 0;
+  }
+}
+
+/** A growable list of box numbers. */
+class BoxList {
+  boxes = new Int32Array(64);
+  length = 0;
+
+  push(box: number): void {
+    if (this.length === this.boxes.length) {
+      const grown = new Int32Array(this.length * 2);
+      grown.set(this.boxes);
+      this.boxes = grown;
+    }
+    this.boxes[this.length++] = box;
+  }
+
+  /** Sorts the list: by rule, then by box, as box numbers follow the chain. */
+  sort(): void {
+    if (this.length > 1) this.boxes.subarray(0, this.length).sort();
+  }
+}
+
+/**
+ * Analyses one ordered chain (first match wins). Near-linear when rules overlap few others: a rule whose
+ * boxes overlap no other rule's is settled by one index query, without any subtraction.
+ */
 export function analyzeChain(rules: ReadonlyArray<Pick<ResolvedRule, 'peers' | 'protocols' | 'action'>>, options: AnalysisOptions = {}): ChainAnalysis {
   const budget = options.budget ?? DEFAULT_BUDGET;
-  const { boxes: boxesOf, addressRanks, portRanks } = compressBoxes(rules.map((r) => ruleBoxes(r)));
-  const all: IndexedBox[] = [];
-  boxesOf.forEach((boxes, rule) => boxes.forEach((b) => all.push({ ...b, rule, id: all.length })));
-  const byAddress = new BoxIndex(all, 'address');
-  const byPort = new BoxIndex(all, 'port');
-  const stamp = new Int32Array(all.length).fill(-1);
+  const table = boxTable(rules);
+  const { rule: ruleOf, ruleStart } = table;
+  const index = new BoxIndex(table);
+  const verdicts = new Map<string, number>();
+  const action = Int32Array.from(rules, (r) => verdicts.get(r.action) ?? verdicts.set(r.action, verdicts.size).size - 1);
+  const seen = new Int32Array(table.count).fill(-1);
+  const earlier = new BoxList();
+  const later = new BoxList();
+  const buffers = [new Pieces(), new Pieces(), new Pieces(), new Pieces()] as const;
   const anomalies: ChainAnomaly[] = [];
   const incomplete: number[] = [];
 
-  /** The boxes of other rules overlapping rule `j`, split into earlier and later ones, each in chain order. */
-  const candidates = (j: number): { earlier: IndexedBox[]; later: IndexedBox[] } => {
-    const earlier: IndexedBox[] = [];
-    const later: IndexedBox[] = [];
-    for (const box of boxesOf[j]!) {
-      const addressShare = (box.aHi - box.aLo + 1) / addressRanks[box.group < 5 ? 0 : 1];
-      const index = addressShare <= (box.pHi - box.pLo + 1) / portRanks ? byAddress : byPort;
-      index.query(box, 0, rules.length - 1, (c) => {
-        if (c.rule === j || stamp[c.id] === j) return;
-        stamp[c.id] = j;
-        (c.rule < j ? earlier : later).push(c);
-      });
-    }
-    const order = (a: IndexedBox, b: IndexedBox) => a.rule - b.rule || a.id - b.id;
-    return { earlier: earlier.sort(order), later: later.sort(order) };
-  };
-
   for (let j = 0; j < rules.length; j++) {
-    const own = boxesOf[j]!;
-    if (own.length === 0) continue;
-    const action = rules[j]!.action;
-    let spent = 0;
-    /** Subtracts `cut` from every piece; returns whether any piece overlapped it. */
-    const subtract = (pieces: Box[], cut: Box): { pieces: Box[]; hit: boolean } => {
-      let hit = false;
-      const out: Box[] = [];
-      for (const piece of pieces) {
-        if (++spent > budget) throw new BudgetExceeded();
-        if (overlaps(piece, cut)) {
-          hit = true;
-          subtractBox(piece, cut, out);
-        } else {
-          out.push(piece);
-        }
-      }
-      return { pieces: out, hit };
-    };
+    const from = ruleStart[j]!;
+    const to = ruleStart[j + 1]!;
+    if (from === to) continue;
+    index.clear();
+    for (let b = from; b < to; b++) index.query(b);
+    earlier.length = 0;
+    later.length = 0;
+    for (let k = 0; k < index.foundCount; k++) {
+      const c = index.found[k]!;
+      const r = ruleOf[c]!;
+      if (r === j || seen[c] === j) continue;
+      seen[c] = j;
+      (r < j ? earlier : later).push(c);
+    }
+    if (earlier.length === 0 && later.length === 0) continue; // overlaps nothing: no anomaly
+    earlier.sort();
+    const mine = action[j]!;
+    const work = new Subtraction(table, budget);
+    let [pieces, spare] = buffers;
+    const [, , rest, restSpare] = buffers;
     try {
-      const { earlier, later } = candidates(j);
-      let pieces = own;
-      const conflicting = new Set<number>();
-      const covering = new Set<number>();
-      for (const c of earlier) {
-        if (pieces.length === 0) break;
-        const step = subtract(pieces, c);
-        pieces = step.pieces;
-        if (!step.hit) continue;
-        covering.add(c.rule);
-        if (rules[c.rule]!.action !== action) conflicting.add(c.rule);
+      pieces.setBoxes(table, from, to);
+      const covering: number[] = [];
+      const conflicting: number[] = [];
+      for (let k = 0; k < earlier.length && pieces.length > 0; k++) {
+        const c = earlier.boxes[k]!;
+        const hit = work.apply(pieces, c, spare);
+        [pieces, spare] = [spare, pieces];
+        if (!hit) continue;
+        const i = ruleOf[c]!;
+        if (covering[covering.length - 1] !== i) covering.push(i);
+        if (action[i] !== mine && conflicting[conflicting.length - 1] !== i) conflicting.push(i);
       }
       if (pieces.length === 0) {
-        if (conflicting.size > 0) anomalies.push({ kind: 'shadowed', rule: j, others: [...conflicting] });
-        else anomalies.push({ kind: 'redundant', rule: j, others: [...covering], by: 'earlier' });
+        if (conflicting.length > 0) anomalies.push({ kind: 'shadowed', rule: j, others: conflicting });
+        else anomalies.push({ kind: 'redundant', rule: j, others: covering, by: 'earlier' });
         continue;
       }
 
       const correlated: number[] = [];
-      const byRule = new Map<number, Box[]>();
-      for (const c of earlier) if (rules[c.rule]!.action !== action) byRule.set(c.rule, [...(byRule.get(c.rule) ?? []), c]);
-      for (const [i, theirs] of byRule) {
-        let rest = own;
-        for (const c of theirs) rest = subtract(rest, c).pieces;
-        if (rest.length === 0) continue; // j lies inside i
-        let mine = boxesOf[i]!;
-        for (const b of own) mine = subtract(mine, b).pieces;
-        if (mine.length === 0) continue; // i lies inside j: an exception before a general rule
-        correlated.push(i);
+      for (let k = 0; k < earlier.length; ) {
+        const i = ruleOf[earlier.boxes[k]!]!;
+        let end = k + 1;
+        while (end < earlier.length && ruleOf[earlier.boxes[end]!] === i) end++;
+        if (
+          action[i] !== mine &&
+          // j does not lie inside i, and i does not lie inside j (an exception before a general rule)
+          work.leavesSome(from, to, earlier.boxes, k, end, rest, restSpare) &&
+          work.leavesSome(ruleStart[i]!, ruleStart[i + 1]!, null, from, to, rest, restSpare)
+        ) {
+          correlated.push(i);
+        }
+        k = end;
       }
       if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
 
-      const coveringLater = new Set<number>();
+      later.sort();
+      const coveringLater: number[] = [];
       let conflict = false;
-      for (const c of later) {
-        if (pieces.length === 0) break;
-        const step = subtract(pieces, c);
-        if (!step.hit) continue;
-        if (rules[c.rule]!.action !== action) {
+      for (let k = 0; k < later.length && pieces.length > 0; k++) {
+        const c = later.boxes[k]!;
+        if (!work.apply(pieces, c, spare)) continue;
+        const i = ruleOf[c]!;
+        if (action[i] !== mine) {
           conflict = true;
           break;
         }
-        pieces = step.pieces;
-        coveringLater.add(c.rule);
+        [pieces, spare] = [spare, pieces];
+        if (coveringLater[coveringLater.length - 1] !== i) coveringLater.push(i);
       }
-      if (!conflict && pieces.length === 0) anomalies.push({ kind: 'redundant', rule: j, others: [...coveringLater], by: 'later' });
+      if (!conflict && pieces.length === 0) anomalies.push({ kind: 'redundant', rule: j, others: coveringLater, by: 'later' });
     } catch (error) {
       if (!(error instanceof BudgetExceeded)) throw error;
       incomplete.push(j);
