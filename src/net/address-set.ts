@@ -88,6 +88,24 @@ export function intersectSets(a: AddressSet, b: AddressSet): AddressSet {
   return { ipv4: intersectRanges(a.ipv4, b.ipv4), ipv6: intersectRanges(a.ipv6, b.ipv6) };
 }
 
+function rangesOverlap(a: readonly AddressRange[], b: readonly AddressRange[]): boolean {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x.start <= y.end && y.start <= x.end) return true;
+    if (x.end < y.end) i++;
+    else j++;
+  }
+  return false;
+}
+
+/** Whether the sets share an address; like `!isEmptySet(intersectSets(a, b))` without building it. */
+export function setsOverlap(a: AddressSet, b: AddressSet): boolean {
+  return rangesOverlap(a.ipv4, b.ipv4) || rangesOverlap(a.ipv6, b.ipv6);
+}
+
 export function isEmptySet(set: AddressSet): boolean {
   return set.ipv4.length === 0 && set.ipv6.length === 0;
 }

@@ -1,13 +1,13 @@
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { HostModel, ProtocolMatch, ResolvedRule } from '../../model/index.js';
-import { type AddressSet, intersectSets, isEmptySet } from '../../net/address-set.js';
+import { type AddressSet, setsOverlap } from '../../net/address-set.js';
 import { parsePeer } from '../../net/peer.js';
 import { defineRule } from '../rule.js';
 import { DEFAULTS, describeProtocols, placedRules, protocolsOverlap, serviceAddresses } from '../rule-views.js';
 
 /** Whether some rule of the chain accepts part of the traffic from or to `peers` on `protocols`. */
 function acceptsSome(chain: readonly ResolvedRule[], peers: AddressSet, protocols: readonly ProtocolMatch[]): boolean {
-  return chain.some((r) => r.action === 'accept' && protocolsOverlap(r.protocols, protocols) && !isEmptySet(intersectSets(r.peers, peers)));
+  return chain.some((r) => r.action === 'accept' && protocolsOverlap(r.protocols, protocols) && setsOverlap(r.peers, peers));
 }
 
 /**
@@ -36,7 +36,20 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
       if (name === DEFAULTS) return policy.defaults?.source.spanOf(['defaults'], 'key');
       return policy.services.find((s) => s.data.service === name)?.source.spanOf(['service'], 'key');
     };
-    const hostsOf = (name: string): HostModel[] => model.hosts.filter((h) => name === DEFAULTS || h.services.includes(name));
+    const hostsByService = new Map<string, HostModel[]>();
+    const hostsOf = (name: string): HostModel[] => {
+      let hosts = hostsByService.get(name);
+      if (!hosts) hostsByService.set(name, (hosts = model.hosts.filter((h) => name === DEFAULTS || h.services.includes(name))));
+      return hosts;
+    };
+    const addressesByService = new Map<string, AddressSet>();
+    const addressesOf = (name: string): AddressSet => {
+      let set = addressesByService.get(name);
+      if (!set) addressesByService.set(name, (set = serviceAddresses(model, name)));
+      return set;
+    };
+    // Many rules ask the same question (same two services, direction and ports): answer it once.
+    const answers = new Map<string, boolean>();
     const named = (rule: ResolvedRule): string[] =>
       rule.peerText.flatMap((text) => {
         const parsed = parsePeer(text);
@@ -49,8 +62,13 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
         for (const other of named(rule)) {
           const otherHosts = hostsOf(other);
           if (otherHosts.length === 0) continue;
-          const ownAddresses = serviceAddresses(model, rule.service);
-          const answered = otherHosts.some((h) => acceptsSome(direction === 'egress' ? h.input : h.output, ownAddresses, rule.protocols));
+          const question = `${direction} ${rule.service} ${other} ${describeProtocols(rule.protocols)}`;
+          let answered = answers.get(question);
+          if (answered === undefined) {
+            const ownAddresses = addressesOf(rule.service);
+            answered = otherHosts.some((h) => acceptsSome(direction === 'egress' ? h.input : h.output, ownAddresses, rule.protocols));
+            answers.set(question, answered);
+          }
           if (answered) continue;
           const [from, to] = direction === 'egress' ? [rule.service, other] : [other, rule.service];
           const data = { from, to, ports: describeProtocols(rule.protocols) };
