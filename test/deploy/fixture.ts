@@ -4,14 +4,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Backend, CompiledHost, CompiledRuleset } from '../../src/build/compiled-host.js';
 import type { DeployOptions } from '../../src/deploy/index.js';
+import { requireKernel } from '../support/netns.js';
 import { alive, createClientKey, startLabServer, stopLabServer, type LabServer } from '../../src/lab/server.js';
 
 /** Root + namespaces are required in CI; outside CI, tests skip with a printed reason when not root. */
 export function kernelTestsEnabled(): boolean {
-  const root = process.getuid?.() === 0;
-  if (process.env.CI === 'true' && !root) throw new Error('deploy tests must run as root in CI (they need network namespaces)');
-  if (!root) console.warn('skipping deploy tests: they need root for network namespaces and sshd');
-  return root;
+  return requireKernel('deploy tests (network namespaces and sshd)');
 }
 
 const SLOT_DIR = join(tmpdir(), 'benteng-test-netslots');

@@ -28,11 +28,12 @@ export function kernelSkipReason(): string | undefined {
   return undefined;
 }
 
-export function requireKernel(): boolean {
+/** True when root; with CI=true a missing root is an error, elsewhere the suite skips with a message. */
+export function requireKernel(suite = 'kernel tests'): boolean {
   const reason = kernelSkipReason();
   if (reason === undefined) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}`);
-  console.warn(`skipping kernel tests: ${reason}`);
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${reason}: ${suite} must run in CI`);
+  console.warn(`skipping ${suite}: ${reason}`);
   return false;
 }
 
