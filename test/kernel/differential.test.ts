@@ -14,9 +14,10 @@ const enabled = requireKernel();
 const SEED = Number(process.env.BENTENG_PROPERTY_SEED ?? 4242);
 const RUNS = Number(process.env.BENTENG_PROPERTY_RUNS ?? 25);
 const PROBES_PER_DIRECTION = 20;
+const ECHO_PER_DIRECTION = 6;
 
 const PEERS = ['any', '198.51.100.0/24', '198.51.100.0/26', '198.51.100.64/27', '198.51.100.7', '203.0.113.0/25', '203.0.113.128/26', '2001:db8:1::/48', '2001:db8:1:2::/64', '2001:db8:2::7'];
-const PORTS = ['tcp/22', 'tcp/80', 'tcp/443', 'tcp/8000-8010', 'tcp/8005', 'udp/53', 'udp/123', 'udp/5000-5002', 'tcp', 'udp'];
+const PORTS = ['tcp/22', 'tcp/80', 'tcp/443', 'tcp/8000-8010', 'tcp/8005', 'udp/53', 'udp/123', 'udp/5000-5002', 'tcp', 'udp', 'icmp/echo-request', 'icmpv6/echo-request', 'icmp', 'icmpv6'];
 
 const rule = (side: 'from' | 'to'): fc.Arbitrary<RuleSpec> =>
   fc.record({
@@ -31,20 +32,25 @@ const rule = (side: 'from' | 'to'): fc.Arbitrary<RuleSpec> =>
     ...(log ? { log } : {}),
   }));
 
+// With `icmp: essential` every echo-request is accepted by the baseline; `none` lets the rules decide.
 const policy: fc.Arbitrary<PolicySpec> = fc
-  .array(fc.record({ ingress: fc.array(rule('from'), { maxLength: 4 }), egress: fc.array(rule('to'), { maxLength: 3 }) }), { minLength: 1, maxLength: 3 })
-  .map((services) => ({
+  .tuple(
+    fc.array(fc.record({ ingress: fc.array(rule('from'), { maxLength: 4 }), egress: fc.array(rule('to'), { maxLength: 3 }) }), { minLength: 1, maxLength: 3 }),
+    fc.constantFrom('essential', 'none'),
+  )
+  .map(([services, icmp]) => ({
     hosts: { h1: { addresses: ['192.0.2.1', '2001:db8::1'], backend: 'nftables' } },
+    defaults: { icmp },
     services: services.map((s, i) => ({ service: `svc-${i}`, hosts: ['h1'], ingress: s.ingress, egress: s.egress })),
   }));
 
 describe.runIf(enabled)('differential: evaluator = nftables = iptables on random policies', () => {
-  const totals = { policies: 0, probes: 0, accept: 0, reject: 0, drop: 0 };
+  const totals = { policies: 0, probes: 0, echo: 0, accept: 0, reject: 0, drop: 0, echoAccept: 0, echoReject: 0, echoDrop: 0 };
   afterAll(() => {
-    console.log(`differential property test: seed ${SEED}, ${totals.policies} policies, ${totals.probes} probes per backend (expected accept ${totals.accept}, reject ${totals.reject}, drop ${totals.drop})`);
+    console.log(`differential property test: seed ${SEED}, ${totals.policies} policies, ${totals.probes} probes per backend (expected accept ${totals.accept}, reject ${totals.reject}, drop ${totals.drop}); of which ${totals.echo} ICMP echo (accept ${totals.echoAccept}, reject ${totals.echoReject}, drop ${totals.echoDrop})`);
   });
 
-  it(`agrees on ${RUNS} random policies × ${2 * PROBES_PER_DIRECTION} probes (seed ${SEED})`, async () => {
+  it(`agrees on ${RUNS} random policies × ${2 * (PROBES_PER_DIRECTION + ECHO_PER_DIRECTION)} probes (seed ${SEED})`, async () => {
     await fc.assert(
       fc.asyncProperty(policy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, probeSeed) => {
         const dir = await writePolicyDir(spec);
@@ -55,12 +61,18 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
           const model = checked.model!;
           const host = model.hosts[0]!;
           const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables']);
-          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION });
+          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION, echoPerDirection: ECHO_PER_DIRECTION });
           const nft = await runOnKernel('nftables', ruleset, plan);
           const ipt = await runOnKernel('iptables', ruleset, plan);
           totals.policies++;
           totals.probes += plan.probes.length;
-          for (const p of plan.probes) totals[p.expected]++;
+          for (const p of plan.probes) {
+            totals[p.expected]++;
+            if (p.protocol === 'icmp' || p.protocol === 'icmpv6') {
+              totals.echo++;
+              totals[p.expected === 'accept' ? 'echoAccept' : p.expected === 'reject' ? 'echoReject' : 'echoDrop']++;
+            }
+          }
           expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
         } finally {
           await removePolicyDir(dir);

@@ -23,6 +23,8 @@ export interface PolicySpec {
   hosts: Record<string, { addresses: string[]; backend: 'nftables' | 'iptables' }>;
   services: ServiceSpec[];
   networks?: Record<string, { include: string[] }>;
+  /** Overrides of the fleet defaults below, e.g. `{ icmp: 'none' }`. */
+  defaults?: Partial<(typeof DEFAULTS)['defaults']>;
 }
 
 export const DEFAULTS = {
@@ -33,7 +35,7 @@ export async function writePolicyDir(spec: PolicySpec): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'benteng-emit-'));
   await mkdir(path.join(dir, 'services'));
   await writeFile(path.join(dir, 'hosts.yaml'), JSON.stringify({ hosts: spec.hosts }, null, 2));
-  await writeFile(path.join(dir, 'defaults.yaml'), JSON.stringify(DEFAULTS, null, 2));
+  await writeFile(path.join(dir, 'defaults.yaml'), JSON.stringify({ defaults: { ...DEFAULTS.defaults, ...spec.defaults } }, null, 2));
   if (spec.networks) await writeFile(path.join(dir, 'networks.yaml'), JSON.stringify({ networks: spec.networks }, null, 2));
   for (const s of spec.services) {
     const doc = { service: s.service, owners: ['A <a@city.example>', 'B <b@city.example>'], hosts: s.hosts, ...(s.ingress ? { ingress: s.ingress } : {}), ...(s.egress ? { egress: s.egress } : {}) };

@@ -1,11 +1,15 @@
 /**
  * Plans probes for one host from its model, runs them against a ruleset loaded in a namespace, and
  * compares each observed outcome with the reference evaluator's verdict.
+ *
+ * ICMP probes are echo-requests (the only ICMP a prober can solicit a reply to); the evaluator judges
+ * the request, and the echo-reply returns as conntrack `established`. An ICMP error back is reject.
  */
 import type { Backend, CompiledRuleset } from '../../src/build/compiled-host.js';
 import { evaluate } from '../../src/evaluate/index.js';
 import type { BaselineSettings, HostModel } from '../../src/model/index.js';
 import { type Family, formatAddress, parseCidr, cidrRange } from '../../src/net/address.js';
+import { ICMP_TYPES } from '../../src/net/port.js';
 import { type Outcome, type Probe, Topology } from './netns.js';
 
 const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) => {
@@ -19,6 +23,7 @@ const FIXED_PEERS: Record<Family, string[]> = {
   ipv6: ['2001:db8:ffff::200', '2001:db8:5a:ff::7'],
 };
 const FIXED_PORTS = [22, 80, 443, 9999];
+const ECHO_REQUEST = { icmp: ICMP_TYPES.icmp['echo-request']!, icmpv6: ICMP_TYPES.icmpv6['echo-request']! };
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -35,21 +40,46 @@ function isDocumentation(family: Family, value: bigint): boolean {
   return DOCUMENTATION.some((d) => d.family === family && value >= d.range.start && value <= d.range.end);
 }
 
-export interface PlannedProbe extends Probe {
+export type PlannedProbe = Probe & {
   direction: 'ingress' | 'egress';
   expected: Outcome;
   rule?: string;
-}
+};
 
 export interface PlanOptions {
   seed: number;
-  /** Upper bound of probes per direction. */
+  /** Upper bound of TCP and UDP probes per direction. */
   perDirection: number;
+  /** Upper bound of ICMP / ICMPv6 echo-request probes per direction (default 12). */
+  echoPerDirection?: number;
+}
+
+/** Up to `limit` probes, taken in turn from each expected verdict, so rare verdicts are kept. */
+function stratified(all: PlannedProbe[], limit: number): PlannedProbe[] {
+  const groups = (['accept', 'reject', 'drop'] as const).map((v) => all.filter((p) => p.expected === v));
+  const out: PlannedProbe[] = [];
+  for (let i = 0; out.length < limit && groups.some((g) => i < g.length); i++) {
+    for (const g of groups) if (i < g.length && out.length < limit) out.push(g[i]!);
+  }
+  return out;
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+  return items;
 }
 
 /** Peer addresses and ports that sit on and just beside every rule's edges, then a seeded sample. */
-export function planProbes(host: HostModel, baseline: BaselineSettings, options: PlanOptions): { probes: PlannedProbe[]; hostAddresses: string[]; peers: string[]; ports: number[] } {
+export function planProbes(
+  host: HostModel,
+  baseline: BaselineSettings,
+  options: PlanOptions,
+): { probes: PlannedProbe[]; hostAddresses: string[]; peers: string[]; ports: number[]; staticNeighbours: boolean } {
   const random = mulberry32(options.seed);
+  const echoRandom = mulberry32(options.seed ^ 0x1c4f);
   const own: Record<Family, string | undefined> = {
     ipv4: host.addresses.ipv4[0] && formatAddress('ipv4', host.addresses.ipv4[0].start),
     ipv6: host.addresses.ipv6[0] && formatAddress('ipv6', host.addresses.ipv6[0].start),
@@ -89,18 +119,30 @@ export function planProbes(host: HostModel, baseline: BaselineSettings, options:
       }
     }
     // Keep every non-drop probe's kind represented, then fill with a seeded sample.
-    for (let i = all.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [all[i], all[j]] = [all[j]!, all[i]!];
-    }
+    shuffle(all, random);
     const interesting = all.filter((p) => p.expected !== 'drop').slice(0, Math.ceil(options.perDirection / 2));
     const rest = all.filter((p) => !interesting.includes(p)).slice(0, options.perDirection - interesting.length);
     probes.push(...interesting, ...rest);
+    const echoes: PlannedProbe[] = [];
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const self = own[family];
+      if (self === undefined) continue;
+      const protocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
+      for (const peer of peers[family]) {
+        const source = direction === 'ingress' ? peer : self;
+        const destination = direction === 'ingress' ? self : peer;
+        const icmpType = ECHO_REQUEST[protocol];
+        const e = evaluate(host, baseline, { direction, family, source, destination, protocol, icmpType, state: 'new' });
+        echoes.push({ direction, family, protocol, source, destination, icmpType, expected: e.verdict, ...(e.rule ? { rule: e.rule.id } : {}) });
+      }
+    }
+    probes.push(...stratified(shuffle(echoes, echoRandom), options.echoPerDirection ?? 12));
   }
   const hostAddresses = [own.ipv4, own.ipv6].filter((a): a is string => a !== undefined);
   const usedPeers = [...new Set(probes.map((p) => (p.direction === 'ingress' ? p.source : p.destination)))].sort();
-  const usedPorts = [...new Set(probes.map((p) => p.port))].sort((a, b) => a - b);
-  return { probes, hostAddresses, peers: usedPeers, ports: usedPorts };
+  const usedPorts = [...new Set(probes.flatMap((p) => ('port' in p ? [p.port] : [])))].sort((a, b) => a - b);
+  // Without the essential ICMP baseline the ruleset drops neighbour discovery, so IPv6 would not work.
+  return { probes, hostAddresses, peers: usedPeers, ports: usedPorts, staticNeighbours: baseline.icmp === 'none' };
 }
 
 export interface Mismatch {
@@ -114,14 +156,14 @@ export async function runOnKernel(
   ruleset: CompiledRuleset,
   plan: ReturnType<typeof planProbes>,
 ): Promise<{ mismatches: Mismatch[]; probes: number }> {
-  const topology = await Topology.create(plan.hostAddresses, plan.peers);
+  const topology = await Topology.create(plan.hostAddresses, plan.peers, { staticNeighbours: plan.staticNeighbours });
   try {
     if (backend === 'nftables') await topology.nftLoad(ruleset.nft!);
     else await topology.iptablesLoad(ruleset.rulesV4!, ruleset.rulesV6!);
     await Promise.all([topology.listen('host', plan.ports, plan.hostAddresses), topology.listen('peer', plan.ports, plan.peers)]);
     const ingress = plan.probes.filter((p) => p.direction === 'ingress');
     const egress = plan.probes.filter((p) => p.direction === 'egress');
-    const strip = ({ family, protocol, source, destination, port }: PlannedProbe): Probe => ({ family, protocol, source, destination, port });
+    const strip = ({ direction: _direction, expected: _expected, rule: _rule, ...probe }: PlannedProbe): Probe => probe;
     const [inResults, outResults] = await Promise.all([topology.probe('peer', ingress.map(strip)), topology.probe('host', egress.map(strip))]);
     const mismatches: Mismatch[] = [];
     ingress.forEach((p, i) => inResults[i] !== p.expected && mismatches.push({ probe: p, observed: inResults[i]! }));

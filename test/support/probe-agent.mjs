@@ -2,8 +2,12 @@
 // listen PORTS ADDRESSES (JSON): TCP on :: for each port; UDP echo bound to each address and port, so
 // that replies leave from the address the datagram was sent to; prints "ready".
 // probe: reads a JSON list of probes from stdin; prints a JSON list of results (accept | reject | drop).
+// ICMP probes (protocol icmp | icmpv6) send one echo-request with ping(8) (Debian iputils-ping), since
+// Node has no raw sockets: an echo-reply is accept, an ICMP error back (`From ADDR icmp_seq=…`) is
+// reject, and silence (or a local `sendmsg: Operation not permitted`) is drop.
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { execFile } from 'node:child_process';
 
 const mode = process.argv[2];
 const TIMEOUT = Number(process.env.PROBE_TIMEOUT_MS ?? 400);
@@ -33,13 +37,15 @@ if (mode === 'listen') {
     const worker = async () => {
       while (next < probes.length) {
         const i = next++;
-        results[i] = await (probes[i].protocol === 'tcp' ? tcp(probes[i]) : udp(probes[i]));
+        results[i] = await PROBERS[probes[i].protocol](probes[i]);
       }
     };
     await Promise.all(Array.from({ length: 48 }, worker));
     process.stdout.write(JSON.stringify(results));
   });
 }
+
+const PROBERS = { tcp, udp, icmp: echo, icmpv6: echo };
 
 function tcp(p) {
   return new Promise((resolve) => {
@@ -67,6 +73,22 @@ function udp(p) {
         // error follows as an 'error' event, so EPERM alone decides nothing before the timeout.
         socket.send(Buffer.from('benteng'), (e) => { if (e && e.code !== 'EPERM') finish(REJECTED.has(e.code) ? 'reject' : 'drop'); });
       });
+    });
+  });
+}
+
+const ICMP_ERROR = /^From \S+ icmp_seq=\d+ /m;
+
+function echo(p) {
+  return new Promise((resolve) => {
+    const args = [p.family === 'ipv6' ? '-6' : '-4', '-n', '-c', '1', '-W', (TIMEOUT / 1000).toFixed(3), '-I', p.source, p.destination];
+    execFile('ping', args, (error, stdout) => {
+      if (error?.code === 'ENOENT') {
+        process.stderr.write('ping(8) not found: install iputils-ping\n');
+        process.exit(3);
+      }
+      if (!error) return resolve('accept');
+      resolve(ICMP_ERROR.test(stdout) ? 'reject' : 'drop');
     });
   });
 }
