@@ -19,7 +19,7 @@
  */
 import { IPT_BLOCKLIST_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
 import { mergePortRanges } from '../net/port.js';
-import { ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
+import { baselineIcmpTypes } from '../evaluate/index.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
 import { rangeToCidrs } from '../net/address.js';
@@ -190,11 +190,9 @@ export function lowerIptables(host: HostModel, baseline: BaselineSettings, famil
         { chain: d.chain, matches: [{ kind: 'ctstate', states: ['INVALID'] }, c('defaults: invalid')], target: { kind: 'DROP' } },
       );
     }
-    if (baseline.icmp === 'essential') {
-      const types = [...ESSENTIAL_ICMP_TYPES[family === 'ipv4' ? 'icmp' : 'icmpv6']].sort((a, b) => a - b);
-      for (const type of types) {
-        rules.push({ chain: d.chain, matches: [{ kind: 'protocol', protocol: icmp }, { kind: 'icmp-type', protocol: icmp, type }, c('defaults: essential ICMP')], target: { kind: 'ACCEPT' } });
-      }
+    const types = [...baselineIcmpTypes(baseline.icmp)[family === 'ipv4' ? 'icmp' : 'icmpv6']].sort((a, b) => a - b);
+    for (const type of types) {
+      rules.push({ chain: d.chain, matches: [{ kind: 'protocol', protocol: icmp }, { kind: 'icmp-type', protocol: icmp, type }, c('defaults: essential ICMP')], target: { kind: 'ACCEPT' } });
     }
     const all = (d.direction === 'ingress' ? host.input : host.output).filter((r) => applies(r, family));
     const runs = new Map<string, number>();

@@ -9,7 +9,7 @@
 import { NFT_BLOCKLIST_V4, NFT_BLOCKLIST_V6, NFT_FAMILY, NFT_TABLE } from '../build/compiled-host.js';
 import type { BaselineSettings, Direction, HostModel, ResolvedRule } from '../model/index.js';
 import type { AddressRange, Family } from '../net/address.js';
-import { ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
+import { baselineIcmpTypes, ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
 import { NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, ruleComment, sanitizeText, truncateBytes } from './comment.js';
 import { assertNever, type NftChain, type NftElement, type NftKeyPart, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftVerdict } from './ir.js';
 import { type Cell, firstMatchCells, type PartitionTerm } from './partition.js';
@@ -195,23 +195,24 @@ function baselineRules(spec: ChainSpec, baseline: BaselineSettings): NftRule[] {
       { matches: [{ kind: 'ct-state', states: ['invalid'] }], statements: [counter], end: { kind: 'drop' }, comment: 'defaults: invalid' },
     );
   }
-  if (baseline.icmp === 'essential') {
-    rules.push(
-      { matches: [{ kind: 'in-set', selectors: ['icmp type'], set: 'essential_icmp' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMP' },
-      { matches: [{ kind: 'in-set', selectors: ['icmpv6 type'], set: 'essential_icmpv6' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMPv6' },
-    );
+  const icmpTypes = baselineIcmpTypes(baseline.icmp);
+  if (icmpTypes.icmp.size > 0) {
+    rules.push({ matches: [{ kind: 'in-set', selectors: ['icmp type'], set: 'essential_icmp' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMP' });
+  }
+  if (icmpTypes.icmpv6.size > 0) {
+    rules.push({ matches: [{ kind: 'in-set', selectors: ['icmpv6 type'], set: 'essential_icmpv6' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: essential ICMPv6' });
   }
   return rules;
 }
 
-function typeSet(name: string, protocol: 'icmp' | 'icmpv6'): NftSet {
+function typeSet(name: string, protocol: 'icmp' | 'icmpv6', types: ReadonlySet<number>): NftSet {
   return {
     name,
     kind: 'set',
     keyTypes: [protocol === 'icmp' ? 'icmp_type' : 'icmpv6_type'],
     flags: [],
     counter: false,
-    elements: ESSENTIAL_ICMP[protocol].map((type) => ({ key: [{ kind: 'icmp-type', protocol, type }] })),
+    elements: ESSENTIAL_ICMP[protocol].filter((type) => types.has(type)).map((type) => ({ key: [{ kind: 'icmp-type', protocol, type }] })),
   };
 }
 
@@ -252,7 +253,9 @@ export function lowerNftables(host: HostModel, baseline: BaselineSettings): NftR
     { name: NFT_BLOCKLIST_V4, kind: 'set', keyTypes: ['ipv4_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
     { name: NFT_BLOCKLIST_V6, kind: 'set', keyTypes: ['ipv6_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
   ];
-  if (baseline.icmp === 'essential') sets.push(typeSet('essential_icmp', 'icmp'), typeSet('essential_icmpv6', 'icmpv6'));
+  const icmpTypes = baselineIcmpTypes(baseline.icmp);
+  if (icmpTypes.icmp.size > 0) sets.push(typeSet('essential_icmp', 'icmp', icmpTypes.icmp));
+  if (icmpTypes.icmpv6.size > 0) sets.push(typeSet('essential_icmpv6', 'icmpv6', icmpTypes.icmpv6));
   const baseChains: NftChain[] = [];
   for (const spec of CHAINS) {
     const rules = spec.direction === 'ingress' ? host.input : host.output;

@@ -61,6 +61,19 @@ export const ESSENTIAL_ICMP_TYPES: Record<'icmp' | 'icmpv6', ReadonlySet<number>
   ),
 };
 
+/** ICMPv6 neighbour and router discovery: without them IPv6 does not work at all, so even `icmp: none` keeps them. */
+const NEIGHBOUR_DISCOVERY = new Set(['nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert'].map((n) => ICMP_TYPES.icmpv6[n]!));
+
+/** The ICMP types the baseline accepts for the `icmp` setting, by protocol; shared by the emitters. */
+export function baselineIcmpTypes(setting: BaselineSettings['icmp']): Record<'icmp' | 'icmpv6', ReadonlySet<number>> {
+  switch (setting) {
+    case 'essential':
+      return ESSENTIAL_ICMP_TYPES;
+    case 'none':
+      return { icmp: new Set(), icmpv6: NEIGHBOUR_DISCOVERY };
+  }
+}
+
 function peerValue(packet: Packet): bigint {
   const text = packet.direction === 'ingress' ? packet.source : packet.destination;
   const parsed = parseAddress(text);
@@ -103,9 +116,9 @@ export function evaluate(host: HostModel, baseline: BaselineSettings, packet: Pa
     if (packet.state === 'established' || packet.state === 'related') return { verdict: 'accept', reason: 'established' };
     if (packet.state === 'invalid') return { verdict: 'drop', reason: 'invalid' };
   }
-  if (baseline.icmp === 'essential' && packet.icmpType !== undefined) {
+  if (packet.icmpType !== undefined) {
     const protocol = packet.family === 'ipv4' ? 'icmp' : 'icmpv6';
-    if (packet.protocol === protocol && ESSENTIAL_ICMP_TYPES[protocol].has(packet.icmpType)) return { verdict: 'accept', reason: 'icmp-baseline' };
+    if (packet.protocol === protocol && baselineIcmpTypes(baseline.icmp)[protocol].has(packet.icmpType)) return { verdict: 'accept', reason: 'icmp-baseline' };
   }
   const rules = packet.direction === 'ingress' ? host.input : host.output;
   const rule = rules.find((r) => ruleMatches(r, packet, peer));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, type Packet } from '../../src/evaluate/index.js';
+import { baselineIcmpTypes, evaluate, type Packet } from '../../src/evaluate/index.js';
 import type { FleetModel, HostModel } from '../../src/model/index.js';
 import { anySet } from '../../src/net/address-set.js';
 import { checkPolicies } from '../../src/pipeline.js';
@@ -50,5 +50,14 @@ describe('evaluate', () => {
   it('drops blocklisted peers before anything else', () => {
     const result = evaluate(mail, model.baseline, ingress('198.51.100.3', 'tcp', 22, { state: 'established' }), { blocklist: anySet() });
     expect(result).toEqual({ verdict: 'drop', reason: 'blocklist' });
+  });
+});
+
+describe('baseline ICMP with `icmp: none`', () => {
+  it('keeps IPv6 neighbour discovery (IPv6 cannot work without it) and nothing else', () => {
+    const none = baselineIcmpTypes('none');
+    expect([...none.icmp]).toEqual([]);
+    expect([...none.icmpv6].sort((a, b) => a - b)).toEqual([133, 134, 135, 136]);
+    expect(baselineIcmpTypes('essential').icmpv6.has(128)).toBe(true);
   });
 });

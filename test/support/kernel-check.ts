@@ -77,7 +77,7 @@ export function planProbes(
   host: HostModel,
   baseline: BaselineSettings,
   options: PlanOptions,
-): { probes: PlannedProbe[]; hostAddresses: string[]; peers: string[]; ports: number[]; staticNeighbours: boolean } {
+): { probes: PlannedProbe[]; hostAddresses: string[]; peers: string[]; ports: number[] } {
   const random = mulberry32(options.seed);
   const echoRandom = mulberry32(options.seed ^ 0x1c4f);
   const own: Record<Family, string | undefined> = {
@@ -141,8 +141,9 @@ export function planProbes(
   const hostAddresses = [own.ipv4, own.ipv6].filter((a): a is string => a !== undefined);
   const usedPeers = [...new Set(probes.map((p) => (p.direction === 'ingress' ? p.source : p.destination)))].sort();
   const usedPorts = [...new Set(probes.flatMap((p) => ('port' in p ? [p.port] : [])))].sort((a, b) => a - b);
-  // Without the essential ICMP baseline the ruleset drops neighbour discovery, so IPv6 would not work.
-  return { probes, hostAddresses, peers: usedPeers, ports: usedPorts, staticNeighbours: baseline.icmp === 'none' };
+  // Neighbour discovery is never static here: IPv6 probes only work if the ruleset lets ND through
+  // (the baseline keeps it even with `icmp: none`), so they test that too.
+  return { probes, hostAddresses, peers: usedPeers, ports: usedPorts };
 }
 
 export interface Mismatch {
@@ -156,7 +157,7 @@ export async function runOnKernel(
   ruleset: CompiledRuleset,
   plan: ReturnType<typeof planProbes>,
 ): Promise<{ mismatches: Mismatch[]; probes: number }> {
-  const topology = await Topology.create(plan.hostAddresses, plan.peers, { staticNeighbours: plan.staticNeighbours });
+  const topology = await Topology.create(plan.hostAddresses, plan.peers);
   try {
     if (backend === 'nftables') await topology.nftLoad(ruleset.nft!);
     else await topology.iptablesLoad(ruleset.rulesV4!, ruleset.rulesV6!);

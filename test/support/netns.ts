@@ -23,14 +23,6 @@ interface ProbeEnds {
 /** A TCP connection or UDP datagram to a port, or an ICMP echo-request (`icmpType` 8 or 128, sent with ping(8)). */
 export type Probe = ProbeEnds & ({ protocol: 'tcp' | 'udp'; port: number } | { protocol: 'icmp' | 'icmpv6'; icmpType: number });
 
-export interface TopologyOptions {
-  /**
-   * Permanent ARP / neighbour entries on fixed MAC addresses, so no ARP or neighbour discovery is
-   * needed: for rulesets that do not admit ICMPv6 neighbour discovery (`icmp: none`).
-   */
-  staticNeighbours?: boolean;
-}
-
 const MAC = { host: '02:62:74:00:00:01', peer: '02:62:74:00:00:02' };
 
 /** Whether kernel tests can run here; outside CI they skip with this reason, in CI they fail. */
@@ -84,22 +76,21 @@ export class Topology {
   }
 
   /** Host namespace with `hostAddresses`, peer namespace with `peerAddresses`, one veth link. */
-  static async create(hostAddresses: string[], peerAddresses: string[], options: TopologyOptions = {}): Promise<Topology> {
+  static async create(hostAddresses: string[], peerAddresses: string[]): Promise<Topology> {
     const t = new Topology(counter++);
     try {
       await ip(['netns', 'add', t.hostNs]);
       await ip(['netns', 'add', t.peerNs]);
       await ip(['link', 'add', t.hostIf, 'netns', t.hostNs, 'address', MAC.host, 'type', 'veth', 'peer', 'name', t.peerIf, 'netns', t.peerNs, 'address', MAC.peer]);
-      const batch = (ifname: string, own: string[], other: string[], otherMac: string) =>
+      const batch = (ifname: string, own: string[], other: string[]) =>
         [
           `link set lo up`,
           `link set ${ifname} up`,
           ...own.map((a) => (a.includes(':') ? `addr add ${a}/128 dev ${ifname} nodad` : `addr add ${a}/32 dev ${ifname}`)),
           ...other.map((a) => (a.includes(':') ? `route add ${a}/128 dev ${ifname}` : `route add ${a}/32 dev ${ifname}`)),
-          ...(options.staticNeighbours ? other.map((a) => `neigh replace ${a} lladdr ${otherMac} dev ${ifname} nud permanent`) : []),
         ].join('\n') + '\n';
-      await ip(['-n', t.hostNs, '-batch', '-'], batch(t.hostIf, hostAddresses, peerAddresses, MAC.peer));
-      await ip(['-n', t.peerNs, '-batch', '-'], batch(t.peerIf, peerAddresses, hostAddresses, MAC.host));
+      await ip(['-n', t.hostNs, '-batch', '-'], batch(t.hostIf, hostAddresses, peerAddresses));
+      await ip(['-n', t.peerNs, '-batch', '-'], batch(t.peerIf, peerAddresses, hostAddresses));
       return t;
     } catch (error) {
       await t.destroy();
