@@ -67,11 +67,15 @@ export class AddressResolver {
     }
   }
 
-  /** The addresses of a named network, or undefined when no network has that name. */
-  network(name: string, referencedAt: () => Span): AddressSet | undefined {
+  /**
+   * The addresses of a named network, or undefined when no network has that name. A reference counts
+   * the network as used; `definition` (building the model of every network) does not, though the
+   * networks it includes do.
+   */
+  network(name: string, referencedAt: () => Span, as: 'reference' | 'definition' = 'reference'): AddressSet | undefined {
     const definition = this.policy.networks?.data.networks[name];
     if (!definition) return undefined;
-    this.context.usedNetworks.add(name);
+    if (as === 'reference') this.context.usedNetworks.add(name);
     const cached = this.networks.get(name);
     if (cached) return cached;
     const source = this.policy.networks!.source;

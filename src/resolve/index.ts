@@ -75,9 +75,7 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
   const networks = new Map<string, NetworkModel>();
   for (const [name, definition] of Object.entries(policy.networks?.data.networks ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const span = policy.networks!.source.spanOf(['networks', name], 'key');
-    const wasUsed = context.usedNetworks.has(name);
-    const set = addresses.network(name, () => span)!;
-    if (!wasUsed) context.usedNetworks.delete(name);
+    const set = addresses.network(name, () => span, 'definition')!;
     networks.set(name, { name, addresses: set, tags: definition.tags ?? [], span });
   }
 
