@@ -24,6 +24,11 @@ export interface RelatedInformation {
 export interface Diagnostic {
   /** Stable identifier, e.g. `schema-unknown-field`, `reference-cycle`, or a lint rule id. */
   code: string;
+  /**
+   * Set by lint rules: which of the rule's messages (a key of its `meta.messages`) the finding
+   * reports, e.g. `exposed`. Absent for the diagnostics of the other stages.
+   */
+  messageId?: string;
   severity: Severity;
   message: string;
   /** Absent only for problems with no file (an empty policies directory). */

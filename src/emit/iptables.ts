@@ -19,7 +19,7 @@
  */
 import { IPT_BLOCKLIST_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
 import { mergePortRanges } from '../net/port.js';
-import { baselineIcmpTypes } from '../evaluate/index.js';
+import { baselineIcmpTypes } from '../model/baseline.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
 import { rangeToCidrs } from '../net/address.js';

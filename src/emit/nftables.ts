@@ -8,11 +8,11 @@
  */
 import { NFT_BLOCKLIST_V4, NFT_BLOCKLIST_V6, NFT_FAMILY, NFT_TABLE } from '../build/compiled-host.js';
 import type { BaselineSettings, Direction, HostModel, ResolvedRule } from '../model/index.js';
-import type { AddressRange, Family } from '../net/address.js';
-import { baselineIcmpTypes, ESSENTIAL_ICMP_TYPES } from '../evaluate/index.js';
+import type { Family } from '../net/address.js';
+import { baselineIcmpTypes, ESSENTIAL_ICMP_TYPES } from '../model/baseline.js';
 import { NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, ruleComment, sanitizeText, truncateBytes } from './comment.js';
 import { assertNever, type NftChain, type NftElement, type NftKeyPart, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftVerdict } from './ir.js';
-import { type Cell, firstMatchCells, type PartitionTerm } from './partition.js';
+import { type ChainAccess, chainAccess, type HostAccess, type Region } from '../access/index.js';
 
 /** ICMP types accepted by the baseline when `icmp: essential` (RFC 4890 for ICMPv6), shared with the evaluator. */
 export const ESSENTIAL_ICMP: Record<'icmp' | 'icmpv6', number[]> = {
@@ -36,8 +36,6 @@ const CHAINS: readonly ChainSpec[] = [
 ];
 
 const FAMILY_SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
-const FULL_PORTS = { from: 0, to: 65535 };
-const FULL_TYPES = { from: 0, to: 255 };
 
 /** The chain a logged rule's packets go to: `log_<service>_<direction>_<index>`. */
 export function logChainName(rule: ResolvedRule): string {
@@ -64,52 +62,8 @@ function ruleVerdict(rule: ResolvedRule): NftVerdict {
 
 type Shape = 'ports' | 'icmp' | 'any';
 
-interface ShapeTerms {
-  tcp: PartitionTerm<ResolvedRule>[];
-  udp: PartitionTerm<ResolvedRule>[];
-  icmp: PartitionTerm<ResolvedRule>[];
-  any: PartitionTerm<ResolvedRule>[];
-}
-
-/** Splits a chain's rules of one family into partition terms per key shape; `any` rules join every shape. */
-function termsFor(rules: readonly ResolvedRule[], family: Family): ShapeTerms {
-  const out: ShapeTerms = { tcp: [], udp: [], icmp: [], any: [] };
-  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
-  rules.forEach((rule, order) => {
-    const addresses: AddressRange[] = rule.peers[family];
-    if (addresses.length === 0) return;
-    for (const match of rule.protocols) {
-      switch (match.protocol) {
-        case 'any':
-          out.tcp.push({ label: rule, order, addresses, values: [FULL_PORTS] });
-          out.udp.push({ label: rule, order, addresses, values: [FULL_PORTS] });
-          out.icmp.push({ label: rule, order, addresses, values: [FULL_TYPES] });
-          out.any.push({ label: rule, order, addresses, values: [{ from: 0, to: 0 }] });
-          break;
-        case 'tcp':
-        case 'udp':
-          out[match.protocol].push({ label: rule, order, addresses, values: match.ports });
-          break;
-        case 'icmp':
-        case 'icmpv6':
-          if (match.protocol !== icmpProtocol) break;
-          out.icmp.push({
-            label: rule,
-            order,
-            addresses,
-            values: match.types === 'any' ? [FULL_TYPES] : match.types.map((t) => ({ from: t, to: t })),
-          });
-          break;
-        default:
-          assertNever(match, 'protocol match');
-      }
-    }
-  });
-  return out;
-}
-
-function addressPart(family: Family, cell: Cell<ResolvedRule>): NftKeyPart {
-  return { kind: 'address', family, start: cell.start, end: cell.end };
+function addressPart(family: Family, region: Region): NftKeyPart {
+  return { kind: 'address', family, start: region.start, end: region.end };
 }
 
 function element(rule: ResolvedRule, key: NftKeyPart[]): NftElement {
@@ -125,8 +79,17 @@ interface Lowered {
   rules: NftRule[];
 }
 
-function lowerFamily(spec: ChainSpec, family: Family, rules: readonly ResolvedRule[]): Lowered {
-  const terms = termsFor(rules, family);
+const byRuleThenAddress = (order: ReadonlyMap<ResolvedRule, number>) => (a: Region, b: Region) =>
+  order.get(a.label)! - order.get(b.label)! || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0) || a.from - b.from;
+
+/**
+ * One family of one chain: per key shape, one verdict map per layer of the access model (usually one),
+ * looked up in order, so first match holds across layers too.
+ */
+function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowered {
+  const classes = access.families[family].classes;
+  const order = new Map(access.rules.map((rule, i) => [rule, i]));
+  const sortRegions = byRuleThenAddress(order);
   const addrType = family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr';
   const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
   const peer = spec.peer[family];
@@ -135,47 +98,60 @@ function lowerFamily(spec: ChainSpec, family: Family, rules: readonly ResolvedRu
   const out: NftRule[] = [];
   const shapes: Shape[] = ['ports', 'icmp', 'any'];
   for (const shape of shapes) {
-    let elements: NftElement[];
+    let layers: NftElement[][];
     let keyTypes: NftSet['keyTypes'];
     let selectors: NftSelector[];
     switch (shape) {
       case 'ports': {
-        const protocols = ['tcp', 'udp'] as const;
-        const cells = protocols.flatMap((protocol) =>
-          firstMatchCells(terms[protocol]).map((cell) => ({ protocol, cell })),
-        );
-        cells.sort((a, b) => a.cell.order - b.cell.order || (a.cell.start < b.cell.start ? -1 : a.cell.start > b.cell.start ? 1 : 0));
-        elements = cells.map(({ protocol, cell }) =>
-          element(cell.label, [addressPart(family, cell), { kind: 'protocol', protocol }, { kind: 'range', from: cell.from, to: cell.to }]),
-        );
+        const count = Math.max(classes.tcp.layers.length, classes.udp.layers.length);
+        layers = Array.from({ length: count }, (_, k) => {
+          const regions = [
+            ...(classes.tcp.layers[k] ?? []).map((region) => ({ protocol: 'tcp' as const, region })),
+            ...(classes.udp.layers[k] ?? []).map((region) => ({ protocol: 'udp' as const, region })),
+          ];
+          regions.sort((a, b) => sortRegions(a.region, b.region));
+          return regions.map(({ protocol, region }) =>
+            element(region.label, [addressPart(family, region), { kind: 'protocol', protocol }, { kind: 'range', from: region.from, to: region.to }]),
+          );
+        });
         keyTypes = [addrType, 'inet_proto', 'inet_service'];
         selectors = [peer, 'meta l4proto', 'th dport'];
         break;
       }
       case 'icmp':
-        elements = firstMatchCells(terms.icmp).map((cell) =>
-          element(
-            cell.label,
-            cell.from === cell.to
-              ? [addressPart(family, cell), { kind: 'icmp-type', protocol: icmpProtocol, type: cell.from }]
-              : [addressPart(family, cell), { kind: 'range', from: cell.from, to: cell.to }],
+        layers = classes.icmp.layers.map((layer) =>
+          [...layer].sort(sortRegions).map((region) =>
+            element(
+              region.label,
+              region.from === region.to
+                ? [addressPart(family, region), { kind: 'icmp-type', protocol: icmpProtocol, type: region.from }]
+                : [addressPart(family, region), { kind: 'range', from: region.from, to: region.to }],
+            ),
           ),
         );
         keyTypes = [addrType, family === 'ipv4' ? 'icmp_type' : 'icmpv6_type'];
         selectors = [peer, family === 'ipv4' ? 'icmp type' : 'icmpv6 type'];
         break;
       case 'any':
-        elements = firstMatchCells(terms.any).map((cell) => element(cell.label, [addressPart(family, cell)]));
+        layers = classes.other.layers.map((layer) => [...layer].sort(sortRegions).map((region) => element(region.label, [addressPart(family, region)])));
         keyTypes = [addrType];
         selectors = [peer];
         break;
       default:
         return assertNever(shape, 'key shape');
     }
-    if (elements.length === 0) continue;
-    const name = `${base}_${shape}`;
-    sets.push(verdictMap(name, keyTypes, elements));
-    out.push({ matches: [], statements: [], end: { kind: 'vmap', selectors, map: name }, comment: `${spec.chain} ${FAMILY_SUFFIX[family]} rules by ${shape === 'ports' ? 'peer, protocol and port' : shape === 'icmp' ? 'peer and ICMP type' : 'peer'}` });
+    layers.forEach((elements, k) => {
+      if (elements.length === 0) return;
+      const name = k === 0 ? `${base}_${shape}` : `${base}_${shape}_${k + 1}`;
+      const what = shape === 'ports' ? 'peer, protocol and port' : shape === 'icmp' ? 'peer and ICMP type' : 'peer';
+      sets.push(verdictMap(name, keyTypes, elements));
+      out.push({
+        matches: [],
+        statements: [],
+        end: { kind: 'vmap', selectors, map: name },
+        comment: `${spec.chain} ${FAMILY_SUFFIX[family]} rules by ${what}${layers.length > 1 ? ` (layer ${k + 1} of ${layers.length})` : ''}`,
+      });
+    });
   }
   return { sets, rules: out };
 }
@@ -248,7 +224,7 @@ function helperChains(host: HostModel, baseline: BaselineSettings): NftChain[] {
 }
 
 /** The whole `nft -f` file for one host as IR. */
-export function lowerNftables(host: HostModel, baseline: BaselineSettings): NftRuleset {
+export function lowerNftables(host: HostModel, baseline: BaselineSettings, access?: HostAccess): NftRuleset {
   const sets: NftSet[] = [
     { name: NFT_BLOCKLIST_V4, kind: 'set', keyTypes: ['ipv4_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
     { name: NFT_BLOCKLIST_V6, kind: 'set', keyTypes: ['ipv6_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
@@ -258,10 +234,10 @@ export function lowerNftables(host: HostModel, baseline: BaselineSettings): NftR
   if (icmpTypes.icmpv6.size > 0) sets.push(typeSet('essential_icmpv6', 'icmpv6', icmpTypes.icmpv6));
   const baseChains: NftChain[] = [];
   for (const spec of CHAINS) {
-    const rules = spec.direction === 'ingress' ? host.input : host.output;
+    const chain = access ? (spec.direction === 'ingress' ? access.ingress : access.egress) : chainAccess(host, spec.direction, baseline);
     const chainRules = baselineRules(spec, baseline);
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const lowered = lowerFamily(spec, family, rules);
+      const lowered = lowerFamily(spec, family, chain);
       sets.push(...lowered.sets);
       chainRules.push(...lowered.rules);
     }

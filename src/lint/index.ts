@@ -1,7 +1,8 @@
 /**
  * The lint stage: runs every enabled rule of the registry (`rules/index.ts`) over the validated policy
  * and the resolved model, applies `benteng.yaml`'s severities and options and the inline
- * `# benteng-disable-next-line` suppressions, and returns diagnostics coded by rule id.
+ * `# benteng-disable-next-line` suppressions, and returns diagnostics coded by rule id, each with the
+ * `messageId` of the rule message it reports.
  */
 import { type Diagnostic, diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
@@ -35,9 +36,12 @@ function levelOf(rule: LintRule<any, string>, config: LintConfig | undefined): R
   return config?.rules.get(rule.meta.id)?.severity ?? rule.meta.defaultSeverity;
 }
 
+/** A finding as a diagnostic coded by the rule id, carrying the id of the rule's message it reports. */
 function toDiagnostic({ rule, severity, finding }: Reported): Diagnostic {
   const template = rule.meta.messages[finding.messageId] ?? finding.messageId;
-  return diagnostic(rule.meta.id, severity, formatMessage(template, finding.data), finding.span, finding.related);
+  const d = diagnostic(rule.meta.id, severity, formatMessage(template, finding.data), finding.span, finding.related);
+  d.messageId = finding.messageId;
+  return d;
 }
 
 /** Runs the lint rules; a rule that throws is a bug in benteng and is not caught here. */

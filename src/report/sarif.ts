@@ -87,7 +87,8 @@ function stageDescriptor(id: string, severity: Diagnostic['severity']): SarifRul
 /**
  * SARIF 2.1.0 for GitHub code scanning: one run, every lint rule as a `reportingDescriptor` (with
  * `security-severity` for the security rules), and one result per diagnostic with a repository-relative
- * location. Codes of the earlier stages (schema, references) get descriptors of their own.
+ * location (and a lint finding's `messageId` in its `properties`). Codes of the earlier stages
+ * (schema, references) get descriptors of their own.
  */
 export function formatSarif(diagnostics: readonly Diagnostic[], context: Pick<ReportContext, 'cwd'>): string {
   const cwd = context.cwd ?? process.cwd();
@@ -106,6 +107,8 @@ export function formatSarif(diagnostics: readonly Diagnostic[], context: Pick<Re
       message: { text: d.message },
     };
     if (d.span) result.locations = [location(d.span, cwd)];
+    // In the property bag, which viewers ignore (`message.id` would need `messageStrings` in the rule table).
+    if (d.messageId !== undefined) result.properties = { messageId: d.messageId };
     if (d.related) {
       result.relatedLocations = d.related.map((r, id) => ({ id, ...location(r.span, cwd), message: { text: r.message } }));
     }

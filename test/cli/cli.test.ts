@@ -38,7 +38,7 @@ describe('benteng CLI (in-process)', () => {
       const result = await runCli(['lint', '-p', policies.dir, '--format', 'json']);
       expect(result.code).toBe(1);
       const [finding] = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
-      expect(finding).toMatchObject({ code: 'schema-unknown-field', severity: 'error', line: 5, column: 5, endLine: 5, endColumn: 10 });
+      expect(finding).toMatchObject({ code: 'schema-unknown-field', messageId: null, severity: 'error', line: 5, column: 5, endLine: 5, endColumn: 10 });
       expect(finding!.file).toBe(join(policies.dir, 'services', 'x.yaml'));
     } finally {
       policies.dispose();

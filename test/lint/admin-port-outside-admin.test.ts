@@ -6,7 +6,7 @@ ruleCases('admin-port-outside-admin', {
     { name: 'https from office', files: { 'services/a.yaml': service('a', 'ingress:\n  - from: office\n    ports: [https]\n') }, expected: [] },
   ],
   invalid: [
-    { name: 'rdp from office', files: { 'services/a.yaml': service('a', 'ingress:\n  - from: office\n    ports: [tcp/3389]\n') }, expected: ['services/a.yaml:6:5'] },
+    { name: 'rdp from office', files: { 'services/a.yaml': service('a', 'ingress:\n  - from: office\n    ports: [tcp/3389]\n') }, expected: ['services/a.yaml:6:5 outside'] },
     {
       name: 'the host\'s own ssh port from office',
       files: {
@@ -14,7 +14,7 @@ ruleCases('admin-port-outside-admin', {
         'defaults.yaml': 'defaults:\n  ingress:\n    - from: admin\n      ports: [ssh, tcp/2222]\n',
         'services/a.yaml': service('a', 'ingress:\n  - from: office\n    ports: [tcp/2222]\n'),
       },
-      expected: ['services/a.yaml:6:5'],
+      expected: ['services/a.yaml:6:5 outside'],
     },
   ],
 });

@@ -20,12 +20,12 @@ ruleCases('cross-service-consistency', {
     {
       name: 'egress without ingress, reported on both sides',
       files: { 'services/app.yaml': app('  - to: service:db\n    ports: [tcp/5432]\n'), 'services/db.yaml': db('  - from: office\n    ports: [tcp/5432]\n') },
-      expected: ['services/app.yaml:6:5', 'services/db.yaml:1:1'],
+      expected: ['services/app.yaml:6:5 noIngress', 'services/db.yaml:1:1 otherSideIngress'],
     },
     {
       name: 'ingress without egress, reported on both sides',
       files: { 'services/app.yaml': app('  - to: office\n    ports: [https]\n'), 'services/db.yaml': db('  - from: service:app\n    ports: [tcp/5432]\n') },
-      expected: ['services/app.yaml:1:1', 'services/db.yaml:6:5'],
+      expected: ['services/app.yaml:1:1 otherSideEgress', 'services/db.yaml:6:5 noEgress'],
     },
   ],
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFixture, positions, service } from './support.js';
+import { checkFixture, findings, service } from './support.js';
 
 const exposed = (comment: string) => service('a', `ingress:\n${comment}  - from: any\n    ports: [tcp/5432]\n`);
 
@@ -11,15 +11,15 @@ describe('inline suppression', () => {
 
   it('reports a suppression without a reason (and still suppresses)', async () => {
     const { result, dir } = await checkFixture({ 'services/a.yaml': exposed('  # benteng-disable-next-line sensitive-port-internet\n') });
-    expect(positions(result.diagnostics, dir, 'suppression-missing-reason')).toEqual(['services/a.yaml:6:3']);
-    expect(positions(result.diagnostics, dir, 'sensitive-port-internet')).toEqual([]);
+    expect(findings(result.diagnostics, dir, 'suppression-missing-reason')).toEqual(['services/a.yaml:6:3 missingReason']);
+    expect(findings(result.diagnostics, dir, 'sensitive-port-internet')).toEqual([]);
   });
 
   it('reports a suppression that suppresses nothing, and an unknown rule id', async () => {
     const { result, dir } = await checkFixture({
       'services/a.yaml': service('a', 'ingress:\n  # benteng-disable-next-line sensitive-port-internet, no-such-rule -- x\n  - from: office\n    ports: [tcp/8443]\n'),
     });
-    expect(positions(result.diagnostics, dir, 'unused-suppression')).toEqual(['services/a.yaml:6:3', 'services/a.yaml:6:3']);
+    expect(findings(result.diagnostics, dir, 'unused-suppression')).toEqual(['services/a.yaml:6:3 unused', 'services/a.yaml:6:3 unknownRule']);
     expect(result.diagnostics.map((d) => d.message).join('\n')).toMatch(/unknown lint rule `no-such-rule`/);
   });
 

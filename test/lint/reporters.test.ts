@@ -15,9 +15,9 @@ import { checkFixture, service } from './support.js';
 const cwd = '/repo';
 const span = (line: number, column: number) => ({ file: '/repo/policies/services/a.yaml', start: { line, column, offset: 0 }, end: { line, column: column + 4, offset: 4 } });
 const findings: Diagnostic[] = [
-  { code: 'sensitive-port-internet', severity: 'error', message: 'PostgreSQL (5432) reachable: 100%, "x", y\nz', span: span(6, 5), related: [{ message: 'see', span: span(9, 5) }] },
-  { code: 'unused-network', severity: 'warning', message: 'unused', span: span(2, 3) },
-  { code: 'correlated-rules', severity: 'info', message: 'overlap', span: span(3, 3) },
+  { code: 'sensitive-port-internet', messageId: 'exposed', severity: 'error', message: 'PostgreSQL (5432) reachable: 100%, "x", y\nz', span: span(6, 5), related: [{ message: 'see', span: span(9, 5) }] },
+  { code: 'unused-network', messageId: 'unused', severity: 'warning', message: 'unused', span: span(2, 3) },
+  { code: 'correlated-rules', messageId: 'correlated', severity: 'info', message: 'overlap', span: span(3, 3) },
   { code: 'schema-unknown-field', severity: 'error', message: 'unknown field', span: span(1, 1) },
   { code: 'no-policies', severity: 'error', message: 'no policy files' },
 ];
@@ -51,15 +51,39 @@ describe('sarif reporter', () => {
       ruleId: 'sensitive-port-internet',
       level: 'error',
       locations: [{ physicalLocation: { artifactLocation: { uri: 'policies/services/a.yaml' }, region: { startLine: 6, startColumn: 5, endLine: 6, endColumn: 9 } } }],
+      properties: { messageId: 'exposed' },
     });
     expect(run.results.map((r: any) => r.level)).toEqual(['error', 'warning', 'note', 'error', 'error']);
+    expect(run.results.map((r: any) => r.properties?.messageId ?? null)).toEqual(['exposed', 'unused', 'correlated', null, null]);
     expect(run.tool.driver.rules.find((r: any) => r.id === 'schema-unknown-field')).toBeTruthy();
   });
 
   it('validates for a real lint run', async () => {
     const { result } = await checkFixture({ 'services/a.yaml': service('a', 'ingress:\n  - from: any\n    ports: [tcp/5432]\n') });
     const validate = sarifValidator();
-    expect(validate(JSON.parse(formatSarif(result.diagnostics, {})))).toBe(true);
+    const log = JSON.parse(formatSarif(result.diagnostics, {})) as any;
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    expect(log.runs[0].results.map((r: any) => `${r.ruleId} ${r.properties.messageId}`)).toEqual(['sensitive-port-internet exposed']);
+  });
+});
+
+describe('json reporter', () => {
+  it('gives every finding the same keys, the message id of lint findings and null where there is none', () => {
+    const json = JSON.parse(REPORTERS.json!(findings, { chalk: new Chalk({ level: 0 }), sources: new Map() })) as Array<Record<string, unknown>>;
+    expect(json[0]).toEqual({
+      code: 'sensitive-port-internet',
+      messageId: 'exposed',
+      severity: 'error',
+      message: findings[0]!.message,
+      file: '/repo/policies/services/a.yaml',
+      line: 6,
+      column: 5,
+      endLine: 6,
+      endColumn: 9,
+    });
+    expect(json.map((f) => f.messageId)).toEqual(['exposed', 'unused', 'correlated', null, null]);
+    expect(json[4]).toMatchObject({ code: 'no-policies', file: null, line: null, column: null });
+    for (const f of json) expect(Object.keys(f)).toEqual(Object.keys(json[0]!));
   });
 });
 

@@ -9,16 +9,16 @@ ruleCases('ssh-lockout', {
       }, expected: [] },
   ],
   invalid: [
-    { name: 'no ssh rule at all', files: { 'defaults.yaml': 'defaults:\n  ingress: []\n' }, expected: ['hosts.yaml:2:3', 'hosts.yaml:6:3'] },
+    { name: 'no ssh rule at all', files: { 'defaults.yaml': 'defaults:\n  ingress: []\n' }, expected: ['hosts.yaml:2:3 lockout', 'hosts.yaml:6:3 lockout'] },
     {
       name: 'an earlier drop refuses the admins',
       files: { 'defaults.yaml': 'defaults:\n  ingress:\n    - from: 198.51.100.0/24\n      action: drop\n    - from: admin\n      ports: [ssh]\n' },
-      expected: ['hosts.yaml:2:3', 'hosts.yaml:6:3'],
+      expected: ['hosts.yaml:2:3 partial', 'hosts.yaml:6:3 partial'],
     },
     {
       name: 'only IPv4 admins accepted',
       files: { 'defaults.yaml': 'defaults:\n  ingress:\n    - from: 198.51.100.0/28\n      ports: [ssh]\n' },
-      expected: ['hosts.yaml:2:3', 'hosts.yaml:6:3'],
+      expected: ['hosts.yaml:2:3 partial', 'hosts.yaml:6:3 partial'],
     },
   ],
 });

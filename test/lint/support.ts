@@ -66,33 +66,52 @@ export async function checkFixture(files: Record<string, string | null>, today =
   }
 }
 
+function where(d: Diagnostic, dir: string): string {
+  return d.span ? `${relative(dir, d.span.file).split('\\').join('/')}:${d.span.start.line}:${d.span.start.column}` : '(no file)';
+}
+
 /** `services/a.yaml:6:5` for each diagnostic with the code, paths relative to the policies directory. */
 export function positions(diagnostics: readonly Diagnostic[], dir: string, code: string): string[] {
-  return diagnostics
-    .filter((d) => d.code === code)
-    .map((d) => (d.span ? `${relative(dir, d.span.file).split('\\').join('/')}:${d.span.start.line}:${d.span.start.column}` : '(no file)'));
+  return diagnostics.filter((d) => d.code === code).map((d) => where(d, dir));
+}
+
+/**
+ * `services/a.yaml:6:5 exposed` for each diagnostic with the code: its position (as `positions`) and
+ * the id of the lint rule message it reports.
+ */
+export function findings(diagnostics: readonly Diagnostic[], dir: string, code: string): string[] {
+  return diagnostics.filter((d) => d.code === code).map((d) => `${where(d, dir)} ${d.messageId ?? '(no messageId)'}`);
 }
 
 export interface RuleCase {
   name: string;
   files: Record<string, string | null>;
-  /** Where the rule reports, `file:line:col`; empty for a valid case. */
+  /** The rule's findings in output order, each `file:line:col messageId` (as `findings`); empty for a valid case. */
   expected: string[];
   today?: string;
 }
 
-/** A table of valid and invalid cases for one rule, asserting its id and positions. */
+/** A table of valid and invalid cases for one rule, asserting its id, and the position and message id of each finding. */
 export function ruleCases(ruleId: string, cases: { valid: RuleCase[]; invalid: RuleCase[] }): void {
   describe(ruleId, () => {
+    const rule = LINT_RULES.find((r) => r.meta.id === ruleId);
     it.each(cases.valid.map((c) => [c.name, c] as const))('valid: %s', async (_, c) => {
+      expect(rule, `no lint rule \`${ruleId}\``).toBeDefined();
       const { result, dir } = await checkFixture(c.files, c.today);
       expect(result.diagnostics.filter((d) => d.severity === 'error' && !LINT_IDS.has(d.code))).toEqual([]);
-      expect(positions(result.diagnostics, dir, ruleId)).toEqual([]);
+      expect(findings(result.diagnostics, dir, ruleId)).toEqual([]);
     });
     it.each(cases.invalid.map((c) => [c.name, c] as const))('invalid: %s', async (_, c) => {
+      expect(rule, `no lint rule \`${ruleId}\``).toBeDefined();
+      // As typescript-eslint's RuleTester: an invalid case without findings, or with a message id the
+      // rule does not declare, is a mistake in the table.
+      expect(c.expected.length, 'an invalid case expects at least one finding').toBeGreaterThan(0);
+      const declared = Object.keys(rule!.meta.messages);
+      const undeclared = c.expected.filter((e) => !declared.includes(e.split(' ')[1] ?? ''));
+      expect(undeclared, `entries are \`file:line:col messageId\`; the message ids of \`${ruleId}\` are ${declared.join(', ')}`).toEqual([]);
       const { result, dir } = await checkFixture(c.files, c.today);
       expect(result.diagnostics.filter((d) => d.severity === 'error' && !LINT_IDS.has(d.code))).toEqual([]);
-      expect(positions(result.diagnostics, dir, ruleId)).toEqual(c.expected);
+      expect(findings(result.diagnostics, dir, ruleId)).toEqual(c.expected);
     });
   });
 }

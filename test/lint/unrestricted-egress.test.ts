@@ -6,7 +6,7 @@ ruleCases('unrestricted-egress', {
     { name: 'everything to office', files: { 'services/a.yaml': service('a', 'egress:\n  - to: office\n') }, expected: [] },
   ],
   invalid: [
-    { name: 'everything to any', files: { 'services/a.yaml': service('a', 'egress:\n  - to: any\n') }, expected: ['services/a.yaml:6:5'] },
-    { name: 'every tcp port to ::/0', files: { 'services/a.yaml': service('a', 'egress:\n  - to: "::/0"\n    ports: [tcp]\n') }, expected: ['services/a.yaml:6:5'] },
+    { name: 'everything to any', files: { 'services/a.yaml': service('a', 'egress:\n  - to: any\n') }, expected: ['services/a.yaml:6:5 unrestricted'] },
+    { name: 'every tcp port to ::/0', files: { 'services/a.yaml': service('a', 'egress:\n  - to: "::/0"\n    ports: [tcp]\n') }, expected: ['services/a.yaml:6:5 unrestricted'] },
   ],
 });

@@ -1,0 +1,198 @@
+/**
+ * The access stage: what each host's chains decide, as data.
+ *
+ * For every host and direction, and every family, the packet space of new connections (peer address
+ * × protocol × destination port or ICMP type) is split into disjoint regions, each with its verdict
+ * and the deciding rule (and so its span). The baseline decides first, as rules of its own: loopback
+ * and conntrack state (facts of the chain), then the essential ICMP types; the policy rules follow in
+ * order (first match wins) as ordered layers of first-match partitions (layers.ts, sweep.ts); what no
+ * region holds is dropped by the default. This is the decision order of the evaluator and of both
+ * emitted rulesets, so emit prints its maps from it, and lint, `query` and `diff` read it.
+ *
+ * Complexity per chain: O((S + B) · log² S) for S rule boxes and B regions, B bounded by layers.ts.
+ */
+import type { BaselineSettings, Direction, FleetModel, HostModel, ResolvedRule, Verdict } from '../model/index.js';
+import type { AddressRange, Family } from '../net/address.js';
+import { baselineIcmpTypes } from '../model/baseline.js';
+import { type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
+
+export { layeredPartition, partition } from './layers.js';
+export type { LayerRegion, LayerTerm } from './layers.js';
+
+/** Protocol classes with their own value dimension: ports for tcp/udp, types for ICMP, none for the rest. */
+export type AccessClass = 'tcp' | 'udp' | 'icmp' | 'other';
+export const ACCESS_CLASSES: readonly AccessClass[] = ['tcp', 'udp', 'icmp', 'other'];
+
+/** Largest value of each class's second dimension. */
+export const VALUE_MAX: Record<AccessClass, number> = { tcp: 65535, udp: 65535, icmp: 255, other: 0 };
+
+export type Region = LayerRegion<ResolvedRule>;
+
+export interface ClassAccess {
+  /** Ordered layers: the first layer with a region containing the packet decides it. */
+  layers: Region[][];
+}
+
+export interface BaselineDecisions {
+  /** Packets of established and related connections are accepted, invalid ones dropped. */
+  established: boolean;
+  /** Packets on the loopback interface are accepted. */
+  loopback: boolean;
+  /** ICMP (v4) or ICMPv6 types accepted from every peer before any rule. */
+  icmpTypes: ReadonlySet<number>;
+}
+
+export interface FamilyAccess {
+  baseline: BaselineDecisions;
+  classes: Record<AccessClass, ClassAccess>;
+}
+
+export interface ChainAccess {
+  host: HostModel;
+  direction: Direction;
+  rules: readonly ResolvedRule[];
+  families: Record<Family, FamilyAccess>;
+}
+
+export interface HostAccess {
+  host: HostModel;
+  ingress: ChainAccess;
+  egress: ChainAccess;
+}
+
+/** What decides a point of the packet space (new connections, not on loopback). */
+export type Decision =
+  | { verdict: Verdict; reason: 'rule'; rule: ResolvedRule }
+  | { verdict: 'accept'; reason: 'icmp-baseline' }
+  | { verdict: 'drop'; reason: 'default-drop' };
+
+const FULL_PORTS = { from: 0, to: 65535 };
+const FULL_TYPES = { from: 0, to: 255 };
+
+/** The terms each class partitions, one per rule that matches in it, in chain order. */
+export function classTerms(rules: readonly ResolvedRule[], family: Family): Record<AccessClass, LayerTerm<ResolvedRule>[]> {
+  const out: Record<AccessClass, LayerTerm<ResolvedRule>[]> = { tcp: [], udp: [], icmp: [], other: [] };
+  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
+  for (const rule of rules) {
+    const addresses: AddressRange[] = rule.peers[family];
+    if (addresses.length === 0) continue;
+    const values: Record<AccessClass, Array<{ from: number; to: number }>> = { tcp: [], udp: [], icmp: [], other: [] };
+    for (const match of rule.protocols) {
+      switch (match.protocol) {
+        case 'any':
+          values.tcp.push(FULL_PORTS);
+          values.udp.push(FULL_PORTS);
+          values.icmp.push(FULL_TYPES);
+          values.other.push({ from: 0, to: 0 });
+          break;
+        case 'tcp':
+        case 'udp':
+          values[match.protocol].push(...match.ports);
+          break;
+        case 'icmp':
+        case 'icmpv6':
+          if (match.protocol !== icmpProtocol) break;
+          values.icmp.push(...(match.types === 'any' ? [FULL_TYPES] : match.types.map((t) => ({ from: t, to: t }))));
+          break;
+        default: {
+          const never: never = match;
+          throw new Error(`unexpected protocol match ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    for (const cls of ACCESS_CLASSES) {
+      if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: mergeValues(values[cls]) });
+    }
+  }
+  return out;
+}
+
+function mergeValues(values: Array<{ from: number; to: number }>): Array<{ from: number; to: number }> {
+  values.sort((a, b) => a.from - b.from);
+  const out: Array<{ from: number; to: number }> = [];
+  for (const v of values) {
+    const last = out[out.length - 1];
+    if (last && v.from <= last.to + 1) last.to = Math.max(last.to, v.to);
+    else out.push({ from: v.from, to: v.to });
+  }
+  return out;
+}
+
+/** The access of one chain: the baseline and the layered partition of its rules, per family and class. */
+export function chainAccess(host: HostModel, direction: Direction, baseline: BaselineSettings): ChainAccess {
+  const rules = direction === 'ingress' ? host.input : host.output;
+  const icmp = baselineIcmpTypes(baseline.icmp);
+  const family = (f: Family): FamilyAccess => {
+    const terms = classTerms(rules, f);
+    return {
+      baseline: { established: baseline.established, loopback: baseline.loopback, icmpTypes: f === 'ipv4' ? icmp.icmp : icmp.icmpv6 },
+      classes: {
+        tcp: { layers: layeredPartition(terms.tcp) },
+        udp: { layers: layeredPartition(terms.udp) },
+        icmp: { layers: layeredPartition(terms.icmp) },
+        other: { layers: layeredPartition(terms.other) },
+      },
+    };
+  };
+  return { host, direction, rules, families: { ipv4: family('ipv4'), ipv6: family('ipv6') } };
+}
+
+/** Both chains of a host. */
+export function hostAccess(host: HostModel, baseline: BaselineSettings): HostAccess {
+  return { host, ingress: chainAccess(host, 'ingress', baseline), egress: chainAccess(host, 'egress', baseline) };
+}
+
+/** Every host's access, built once on first use per host. */
+export class FleetAccess {
+  private readonly cache = new Map<string, HostAccess>();
+  constructor(readonly model: FleetModel) {}
+
+  host(host: HostModel): HostAccess {
+    let access = this.cache.get(host.name);
+    if (!access) this.cache.set(host.name, (access = hostAccess(host, this.model.baseline)));
+    return access;
+  }
+
+  chain(host: HostModel, direction: Direction): ChainAccess {
+    const access = this.host(host);
+    return direction === 'ingress' ? access.ingress : access.egress;
+  }
+}
+
+/** The class a packet of `protocol` falls in for a family (ICMP of the other family is "other"). */
+export function classOf(protocol: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'other', family: Family): AccessClass {
+  if (protocol === 'tcp' || protocol === 'udp') return protocol;
+  if ((protocol === 'icmp' && family === 'ipv4') || (protocol === 'icmpv6' && family === 'ipv6')) return 'icmp';
+  return 'other';
+}
+
+/** The region of the chain's rules containing the point, or undefined (default drop). */
+export function regionAt(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): Region | undefined {
+  for (const layer of chain.families[family].classes[cls].layers) {
+    const hit = layer.find((r) => r.start <= peer && peer <= r.end && r.from <= value && value <= r.to);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** What the chain decides for a new connection (not on loopback) at one point of the packet space. */
+export function decide(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): Decision {
+  if (cls === 'icmp' && chain.families[family].baseline.icmpTypes.has(value)) return { verdict: 'accept', reason: 'icmp-baseline' };
+  const region = regionAt(chain, family, cls, peer, value);
+  if (region) return { verdict: region.label.action, reason: 'rule', rule: region.label };
+  return { verdict: 'drop', reason: 'default-drop' };
+}
+
+/** Number of regions and layers of a chain, for `build`'s summary. */
+export function chainSize(chain: ChainAccess): { regions: number; layers: number } {
+  let regions = 0;
+  let layers = 0;
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    for (const cls of ACCESS_CLASSES) {
+      const l = chain.families[family].classes[cls].layers;
+      layers = Math.max(layers, l.length);
+      for (const layer of l) regions += layer.length;
+    }
+  }
+  return { regions, layers };
+}

@@ -1,0 +1,85 @@
+/**
+ * Ordered layers of first-match partitions over (address × value), with a bounded size.
+ *
+ * The full first-match partition of a chain can be quadratic in its rules (every rule cutting every
+ * other). Each layer is the partition of a consecutive run of the rules; a packet is decided by the
+ * first layer with a region containing it, which is exactly first match over the whole run, because a
+ * packet no rule of a layer matches falls through to the next layer. A layer's regions are at most
+ * `REGIONS_PER_TERM` times its rules' own boxes (addresses × value ranges); a run that would exceed it
+ * is split in halves, so the number of layers grows only where rules interact heavily, and every
+ * packet takes at most one lookup per layer.
+ *
+ * Complexity: each attempt is bounded by its budget, and a run is split at most log₂(rules) deep, so
+ * the whole costs O(S · log R) sweeps' worth of work for S = Σ rule boxes and R rules.
+ */
+import type { AddressRange } from '../net/address.js';
+import { type SweepTerm, sweepFirstMatch } from './sweep.js';
+
+/** Regions a layer may hold per box of its rules before it is split. */
+export const REGIONS_PER_TERM = 4;
+/** Regions every layer may hold whatever its size, so tiny runs are never split. */
+const REGIONS_FLOOR = 64;
+
+export interface LayerTerm<T> {
+  label: T;
+  /** Normalised address ranges of one family. */
+  addresses: readonly AddressRange[];
+  /** Normalised inclusive value ranges. */
+  values: ReadonlyArray<{ from: number; to: number }>;
+}
+
+export interface LayerRegion<T> {
+  label: T;
+  start: bigint;
+  end: bigint;
+  from: number;
+  to: number;
+}
+
+const compareBig = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The first-match partition of `terms` (in order), as one or more ordered layers. */
+export function layeredPartition<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits = DEFAULT_LIMITS): LayerRegion<T>[][] {
+  const used = terms.filter((t) => t.addresses.length > 0 && t.values.length > 0);
+  if (used.length === 0) return [];
+  return split(used, limits);
+}
+
+export interface LayerLimits {
+  /** Regions a layer may hold per box of its rules before it is split. */
+  perTerm: number;
+  /** Regions every layer may hold whatever its size, so tiny runs are never split. */
+  floor: number;
+}
+
+const DEFAULT_LIMITS: LayerLimits = { perTerm: REGIONS_PER_TERM, floor: REGIONS_FLOOR };
+
+function split<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits): LayerRegion<T>[][] {
+  const natural = terms.reduce((n, t) => n + t.addresses.length * t.values.length, 0);
+  const budget = terms.length === 1 ? Infinity : Math.max(limits.floor, limits.perTerm * natural);
+  const layer = partition(terms, budget);
+  if (layer) return [layer];
+  const mid = terms.length >> 1;
+  return [...split(terms.slice(0, mid), limits), ...split(terms.slice(mid), limits)];
+}
+
+/** One layer: the first-match partition of the terms, or `undefined` past the budget. */
+export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infinity): LayerRegion<T>[] | undefined {
+  const points: bigint[] = [];
+  for (const t of terms) {
+    for (const r of t.addresses) points.push(r.start, r.end + 1n);
+  }
+  points.sort(compareBig);
+  const unique: bigint[] = [];
+  for (const p of points) if (unique.length === 0 || unique[unique.length - 1] !== p) unique.push(p);
+  const index = new Map<bigint, number>();
+  unique.forEach((p, i) => index.set(p, i));
+  const sweepTerms: SweepTerm[] = terms.map((t) => {
+    const leaves: number[] = [];
+    for (const r of t.addresses) leaves.push(index.get(r.start)!, index.get(r.end + 1n)! - 1);
+    return { leaves, values: t.values };
+  });
+  const boxes = sweepFirstMatch(unique.length - 1, sweepTerms, budget);
+  if (!boxes) return undefined;
+  return boxes.map((b) => ({ label: terms[b.term]!.label, start: unique[b.lo]!, end: unique[b.hi + 1]! - 1n, from: b.from, to: b.to }));
+}
