@@ -9,11 +9,9 @@
  *   npm run bench -- --sizes 1k,10k     chosen sizes; also --runs N, --no-kernel, --results FILE
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { emitHost } from '../src/emit/index.js';
@@ -21,14 +19,11 @@ import { evaluate } from '../src/evaluate/index.js';
 import { DEFAULTS_SERVICE } from '../src/resolve/index.js';
 import type { FleetModel, HostModel, ResolvedRule } from '../src/model/index.js';
 import { formatAddress } from '../src/net/address.js';
+import { BENCH_TODAY, ensureCompiled, machineLine, OUT_ROOT, REPO_ROOT } from './common.js';
 import { type FleetFeatures, FLEET_SIZES, type FleetSizeName, generateFleet, writeFleet } from './fleet-generator.js';
 import { kernelUnavailable, type LoadKind, type LoadTiming, measurePerPacket, Namespaces, PER_PACKET_CONFIGS, type PerPacketConfig, type PerPacketPlan, type PerPacketResult, timeEmptyLoad, timeLoads } from './kernel.js';
 import { freshState, pipelineStages, resolvedRuleCount, type Stage, type StageState } from './stages.js';
 
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT_ROOT = join(REPO_ROOT, 'bench', 'out');
-/** Expiry is judged against a fixed day, so every run sees the same policy. */
-const BENCH_TODAY = '2026-11-22';
 const SIZE_ORDER: readonly FleetSizeName[] = ['1k', '10k', '100k'];
 
 interface Options {
@@ -124,16 +119,6 @@ function runsFor(size: FleetSizeName, options: Options): number {
   if (options.runs !== undefined) return options.runs;
   if (options.quick) return 2;
   return size === '100k' ? 3 : 5;
-}
-
-async function ensureCompiled(): Promise<void> {
-  const main = join(REPO_ROOT, 'dist', 'cli', 'main.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((t, e) => Math.max(t, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  if (existsSync(main) && statSync(main).mtimeMs >= newest(join(REPO_ROOT, 'src'))) return;
-  process.stdout.write('bench: compiling dist/ (tsc -p tsconfig.build.json)\n');
-  const result = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('tsc -p tsconfig.build.json failed');
 }
 
 function buildAvailable(): string | undefined {
@@ -497,14 +482,6 @@ function pairedRatios(result: PerPacketResult, config: PerPacketConfig, base: 'm
 }
 
 const cell2 = (s: Summary | undefined): string => (s ? `${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : 'n/a');
-
-function machineLine(): string {
-  const cpuinfo = existsSync('/proc/cpuinfo') ? spawnSync('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], { encoding: 'utf8' }).stdout.trim() : '';
-  const load = loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' / ');
-  return `${cpuinfo || cpus()[0]?.model || 'unknown CPU'}, ${cpus().length} cores, Node ${process.version}, ${process.platform} ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; load average at the end (1 / 5 / 15 min): ${load}`;
-}
 
 // ---------------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@
  */
 import type { BaselineSettings, Direction, FleetModel, HostModel, ResolvedRule, Verdict } from '../model/index.js';
 import type { AddressRange, Family } from '../net/address.js';
+import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
 import { type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
 
@@ -101,19 +102,8 @@ export function classTerms(rules: readonly ResolvedRule[], family: Family): Reco
       }
     }
     for (const cls of ACCESS_CLASSES) {
-      if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: mergeValues(values[cls]) });
+      if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: mergePortRanges(values[cls]) });
     }
-  }
-  return out;
-}
-
-function mergeValues(values: Array<{ from: number; to: number }>): Array<{ from: number; to: number }> {
-  values.sort((a, b) => a.from - b.from);
-  const out: Array<{ from: number; to: number }> = [];
-  for (const v of values) {
-    const last = out[out.length - 1];
-    if (last && v.from <= last.to + 1) last.to = Math.max(last.to, v.to);
-    else out.push({ from: v.from, to: v.to });
   }
   return out;
 }
