@@ -1,3 +1,4 @@
+import { FleetAccess } from './access/index.js';
 import { compareDiagnostics, type Diagnostic, hasErrors } from './diagnostics/diagnostic.js';
 import { lintPolicy, loadLintConfig } from './lint/index.js';
 import { loadPolicies } from './load/index.js';
@@ -16,6 +17,8 @@ export interface CheckOptions {
 export interface CheckResult {
   policy?: PolicySet;
   model?: FleetModel;
+  /** What each host's chains decide, built on demand from the model and shared by lint, emit and query. */
+  access?: FleetAccess;
   /** Sorted by file and position. */
   diagnostics: Diagnostic[];
   /** Text of every policy file that parsed, by path, for code frames. */
@@ -47,12 +50,13 @@ export async function checkPolicies(dir: string, options: CheckOptions = {}): Pr
   diagnostics.push(...resolved.diagnostics);
   if (hasErrors(resolved.diagnostics)) return finish({ policy: validated.policy });
 
+  const access = new FleetAccess(resolved.model);
   if (options.lint ?? true) {
     const config = await loadLintConfig(dir);
     if (config.source) sources.set(config.source.file, config.source.text);
     const expiredByResolver = diagnostics.filter((d) => d.code === 'rule-expired');
     diagnostics.splice(0, diagnostics.length, ...diagnostics.filter((d) => !expiredByResolver.includes(d)), ...config.diagnostics);
-    diagnostics.push(...lintPolicy({ policy: validated.policy, model: resolved.model, config: config.config, sources: new Map(loaded.documents.map((d) => [d.source.file, d.source.text])) }));
+    diagnostics.push(...lintPolicy({ policy: validated.policy, model: resolved.model, config: config.config, sources: new Map(loaded.documents.map((d) => [d.source.file, d.source.text])), access }));
   }
-  return finish({ policy: validated.policy, model: resolved.model });
+  return finish({ policy: validated.policy, model: resolved.model, access });
 }

@@ -26,6 +26,8 @@ export interface BuildSummaryRow {
   policyRules: number;
   emittedRules: number;
   sets: number;
+  regions: number;
+  layers: number;
   files: string[];
 }
 
@@ -56,7 +58,7 @@ export async function buildFleet(dir: string, options: BuildOptions = {}): Promi
   const entries: Array<[string, string]> = [];
   for (const host of [...model.hosts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const backends: Backend[] = options.allBackends ? ['nftables', 'iptables'] : [host.backend];
-    const emitted = emitHost(host, model.baseline, backends);
+    const emitted = emitHost(host, model.baseline, backends, checked.access?.host(host));
     result.hosts.push({ host: host.name, backend: host.backend, ssh: host.ssh, ruleset: emitted.ruleset });
     const names = outputFiles(host.name);
     for (const backend of backends) {

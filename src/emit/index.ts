@@ -3,6 +3,7 @@
  * Pure and deterministic: the same model gives the same bytes.
  */
 import type { Backend, CompiledRuleset } from '../build/compiled-host.js';
+import { chainSize, type HostAccess, hostAccess } from '../access/index.js';
 import type { BaselineSettings, HostModel } from '../model/index.js';
 import { printIptables } from './ipt-print.js';
 import { lowerIptables } from './iptables.js';
@@ -21,6 +22,10 @@ export interface EmitStats {
   emittedRules: number;
   /** nftables: named sets and maps; iptables: chains of ours (per family). */
   sets: number;
+  /** Regions of the access model (both chains, both families) the maps are printed from. */
+  regions: number;
+  /** Most ordered layers any map shape needed (1 unless rules interact heavily; see src/access/layers.ts). */
+  layers: number;
 }
 
 export interface EmittedHost {
@@ -29,17 +34,20 @@ export interface EmittedHost {
 }
 
 /** Emits the host's ruleset for each requested backend. */
-export function emitHost(host: HostModel, baseline: BaselineSettings, backends: readonly Backend[]): EmittedHost {
+export function emitHost(host: HostModel, baseline: BaselineSettings, backends: readonly Backend[], access: HostAccess = hostAccess(host, baseline)): EmittedHost {
   const ruleset: CompiledRuleset = {};
   const stats: EmittedHost['stats'] = {};
   const policyRules = host.input.length + host.output.length;
+  const ingress = chainSize(access.ingress);
+  const egress = chainSize(access.egress);
+  const size = { regions: ingress.regions + egress.regions, layers: Math.max(ingress.layers, egress.layers) };
   for (const backend of backends) {
     switch (backend) {
       case 'nftables': {
-        const ir = lowerNftables(host, baseline);
+        const ir = lowerNftables(host, baseline, access);
         ruleset.nft = printNftables(ir);
         const emittedRules = ir.table.chains.reduce((n, c) => n + c.rules.length, 0) + ir.table.sets.reduce((n, s) => n + (s.kind === 'vmap' ? s.elements.length : 0), 0);
-        stats.nftables = { policyRules, emittedRules, sets: ir.table.sets.length };
+        stats.nftables = { policyRules, emittedRules, sets: ir.table.sets.length, ...size };
         break;
       }
       case 'iptables': {
@@ -47,7 +55,7 @@ export function emitHost(host: HostModel, baseline: BaselineSettings, backends: 
         const v6 = lowerIptables(host, baseline, 'ipv6');
         ruleset.rulesV4 = printIptables(v4);
         ruleset.rulesV6 = printIptables(v6);
-        stats.iptables = { policyRules, emittedRules: v4.rules.length + v6.rules.length, sets: 0 };
+        stats.iptables = { policyRules, emittedRules: v4.rules.length + v6.rules.length, sets: 0, ...size };
         break;
       }
       default: {

@@ -6,6 +6,7 @@
  */
 import { type Diagnostic, diagnostic, type Severity } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
+import { FleetAccess } from '../access/index.js';
 import type { FleetModel } from '../model/index.js';
 import type { PolicySet } from '../policy/index.js';
 import { type AnomalyAnalysis, analyzeFleet } from './anomaly/index.js';
@@ -24,6 +25,8 @@ export interface LintInput {
   config?: LintConfig;
   /** Policy file texts by path, scanned for suppression comments. */
   sources: ReadonlyMap<string, string>;
+  /** The access model of the fleet, when the caller already has one (built on demand otherwise). */
+  access?: FleetAccess;
 }
 
 interface Reported {
@@ -47,6 +50,7 @@ function toDiagnostic({ rule, severity, finding }: Reported): Diagnostic {
 /** Runs the lint rules; a rule that throws is a bug in benteng and is not caught here. */
 export function lintPolicy(input: LintInput): Diagnostic[] {
   const { policy, model, config } = input;
+  const access = input.access ?? new FleetAccess(model);
   let analysis: AnomalyAnalysis | undefined;
   const reported: Reported[] = [];
   const seen = new Set<string>();
@@ -59,6 +63,7 @@ export function lintPolicy(input: LintInput): Diagnostic[] {
       model,
       options,
       anomalies: () => (analysis ??= analyzeFleet(model)),
+      access,
       report: (finding) => {
         const key = `${rule.meta.id}\n${finding.messageId}\n${finding.span.file}:${finding.span.start.offset}\n${JSON.stringify(finding.data ?? {})}`;
         if (seen.has(key)) return;

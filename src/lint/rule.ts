@@ -1,6 +1,7 @@
 import type { RelatedInformation, Severity, Span } from '../diagnostics/diagnostic.js';
 import type { FleetModel } from '../model/index.js';
 import type { PolicySet } from '../policy/index.js';
+import type { FleetAccess } from '../access/index.js';
 import type { AnomalyAnalysis } from './anomaly/index.js';
 
 /** What a rule's severity can be configured to in `benteng.yaml`. */
@@ -44,6 +45,8 @@ export interface LintContext<Options = Record<string, unknown>, MessageId extend
   options: Options;
   /** The anomaly analysis of every host's chains, computed once and shared by the anomaly rules. */
   anomalies(): AnomalyAnalysis;
+  /** What every host's chains decide (src/access), built once per host and shared by every rule. */
+  access: FleetAccess;
   report(finding: LintFinding<MessageId>): void;
 }
 

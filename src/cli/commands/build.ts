@@ -4,8 +4,8 @@ import { REPORTERS } from '../../report/index.js';
 import { EXIT, type CliIo, parseDay } from '../io.js';
 
 function table(rows: readonly BuildSummaryRow[]): string {
-  const header = ['host', 'backend', 'policy rules', 'emitted rules', 'sets'];
-  const body = rows.map((r) => [r.host, r.backend, String(r.policyRules), String(r.emittedRules), String(r.sets)]);
+  const header = ['host', 'backend', 'policy rules', 'emitted rules', 'sets', 'regions', 'layers'];
+  const body = rows.map((r) => [r.host, r.backend, String(r.policyRules), String(r.emittedRules), String(r.sets), String(r.regions), String(r.layers)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), ...body.map(line)].join('\n') + '\n';

@@ -1,14 +1,17 @@
-import { isEmptySet, subtractSets } from '../../net/address-set.js';
+import { cutAt } from '../../access/exposure.js';
+import type { HostModel, ResolvedRule } from '../../model/index.js';
 import { defineRule } from '../rule.js';
-import { adminAddresses, hostList, matchesPort, placedRules } from '../rule-views.js';
+import { adminAddresses, hostList } from '../rule-views.js';
 
 interface Options {
   ports: number[];
 }
 
 /**
- * An accepting ingress rule that admits an administrative port (the options' list plus each host's
- * SSH port) from addresses outside the networks tagged `admin`.
+ * A host that accepts an administrative tcp port (the options' list plus its SSH port) from addresses
+ * outside the networks tagged `admin`, decided from the access model: a rule counts only for the
+ * peers it really decides on that port (an earlier drop removes its share), and each accepting rule
+ * that admits outsiders is reported, however the exposure is split.
  */
 export default defineRule<Options, 'outside' | 'noAdmin'>({
   meta: {
@@ -31,16 +34,27 @@ export default defineRule<Options, 'outside' | 'noAdmin'>({
   },
   check(context) {
     const admin = adminAddresses(context.model);
-    for (const { rule, hosts } of placedRules(context.model, 'ingress')) {
-      if (rule.action !== 'accept') continue;
-      const ports = new Set([...context.options.ports, ...hosts.map((h) => h.ssh.port)]);
-      const port = [...ports].sort((a, b) => a - b).find((p) => matchesPort(rule.protocols, p, 'tcp'));
-      if (port === undefined) continue;
-      if (admin.names.length === 0) {
-        context.report({ messageId: 'noAdmin', data: { port, hosts: hostList(hosts) }, span: rule.span });
-      } else if (!isEmptySet(subtractSets(rule.peers, admin.set))) {
-        context.report({ messageId: 'outside', data: { port, admin: admin.names.join(', '), hosts: hostList(hosts) }, span: rule.span });
+    const byRule = new Map<ResolvedRule, { port: number; hosts: HostModel[] }>();
+    for (const host of context.model.hosts) {
+      const chain = context.access.chain(host, 'ingress');
+      const ports = [...new Set([...context.options.ports, host.ssh.port])].sort((a, b) => a - b);
+      for (const port of ports) {
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          for (const piece of cutAt(chain, family, 'tcp', port)) {
+            if (piece.verdict !== 'accept' || !piece.rule) continue;
+            const outside = admin.names.length === 0 || !admin.set[family].some((r) => r.start <= piece.start && piece.end <= r.end);
+            if (!outside) continue;
+            const found = byRule.get(piece.rule) ?? { port, hosts: [] };
+            byRule.set(piece.rule, found);
+            found.port = Math.min(found.port, port);
+            if (!found.hosts.includes(host)) found.hosts.push(host);
+          }
+        }
       }
+    }
+    for (const [rule, { port, hosts }] of byRule) {
+      if (admin.names.length === 0) context.report({ messageId: 'noAdmin', data: { port, hosts: hostList(hosts) }, span: rule.span });
+      else context.report({ messageId: 'outside', data: { port, admin: admin.names.join(', '), hosts: hostList(hosts) }, span: rule.span });
     }
   },
 });

@@ -1,27 +1,46 @@
-import { coversFamily } from '../../net/address-set.js';
+import { internetValues } from '../../access/exposure.js';
+import type { HostModel, ResolvedRule } from '../../model/index.js';
 import { defineRule } from '../rule.js';
-import { hostList, placedRules } from '../rule-views.js';
+import { hostList } from '../rule-views.js';
 
 /**
- * An accepting ingress rule with every peer and every protocol: the firewall does nothing for the
- * hosts it lands on. (Egress to anywhere is `unrestricted-egress`.)
+ * A host that accepts every protocol (what no port or ICMP type can describe: the access model's
+ * "other" class, reached only by `any`-protocol rules) from the whole internet, decided from the
+ * access model: the union of the accepting rules counts, however many make it up (see
+ * src/access/internet.ts). The firewall does nothing for such a host. Egress: `unrestricted-egress`.
  */
 export default defineRule<Record<string, never>, 'anyToAny'>({
   meta: {
     id: 'any-to-any-accept',
     defaultSeverity: 'error',
-    description: 'An ingress rule accepts every protocol and port from any address.',
-    messages: { anyToAny: 'accepts every protocol and port from the whole internet on {{hosts}}: name the ports and peers' },
+    description: 'A host accepts every protocol and port from the whole internet.',
+    messages: { anyToAny: 'accepts every protocol and port from the whole internet on {{hosts}}{{together}}: name the ports and peers' },
     example: 'ingress:\n  - from: any',
     securitySeverity: 9.5,
     tags: ['security', 'exposure'],
   },
   check(context) {
-    for (const { rule, hosts } of placedRules(context.model, 'ingress')) {
-      if (rule.action !== 'accept') continue;
-      if (!rule.protocols.some((m) => m.protocol === 'any')) continue;
-      if (!coversFamily(rule.peers, 'ipv4') && !coversFamily(rule.peers, 'ipv6')) continue;
-      context.report({ messageId: 'anyToAny', data: { hosts: hostList(hosts) }, span: rule.span });
+    const byRules = new Map<string, { rules: ResolvedRule[]; hosts: HostModel[] }>();
+    for (const host of context.model.hosts) {
+      const chain = context.access.chain(host, 'ingress');
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        for (const exposure of internetValues(chain, family, 'other')) {
+          const key = exposure.rules.map((r) => r.id).join(',');
+          const group = byRules.get(key) ?? { rules: exposure.rules, hosts: [] };
+          byRules.set(key, group);
+          if (!group.hosts.includes(host)) group.hosts.push(host);
+        }
+      }
+    }
+    for (const { rules, hosts } of byRules.values()) {
+      const [first, ...others] = rules;
+      if (!first) continue;
+      context.report({
+        messageId: 'anyToAny',
+        data: { hosts: hostList(hosts), together: others.length > 0 ? ` through ${rules.length} rules together (${rules.map((r) => r.id).join(', ')})` : '' },
+        span: first.span,
+        related: others.map((r) => ({ message: `also accepts part of it: \`${r.id}\``, span: r.span })),
+      });
     }
   },
 });

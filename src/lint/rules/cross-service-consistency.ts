@@ -1,13 +1,66 @@
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { HostModel, ProtocolMatch, ResolvedRule } from '../../model/index.js';
-import { type AddressSet, setsOverlap } from '../../net/address-set.js';
+import { acceptedAt, valueIntervals } from '../../access/exposure.js';
+import type { AccessClass, ChainAccess } from '../../access/index.js';
+import { type AddressSet, setsOverlap, subtractSets } from '../../net/address-set.js';
 import { parsePeer } from '../../net/peer.js';
 import { defineRule } from '../rule.js';
-import { DEFAULTS, describeProtocols, placedRules, protocolsOverlap, serviceAddresses } from '../rule-views.js';
+import { DEFAULTS, describeProtocols, placedRules, serviceAddresses } from '../rule-views.js';
 
-/** Whether some rule of the chain accepts part of the traffic from or to `peers` on `protocols`. */
-function acceptsSome(chain: readonly ResolvedRule[], peers: AddressSet, protocols: readonly ProtocolMatch[]): boolean {
-  return chain.some((r) => r.action === 'accept' && protocolsOverlap(r.protocols, protocols) && setsOverlap(r.peers, peers));
+type Acceptance = 'all' | 'some' | 'none';
+
+/**
+ * How much of the traffic from or to `peers` on `protocols` the chain accepts, decided from its access
+ * model: every value interval of every class the protocols name, cut over every peer, per family.
+ */
+function acceptance(chain: ChainAccess, peers: AddressSet, protocols: readonly ProtocolMatch[]): Acceptance {
+  const byFamily: Acceptance[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    if (peers[family].length === 0) continue;
+    let some = false;
+    let all = true;
+    for (const { cls, from, to } of classRanges(protocols, family)) {
+      for (const interval of valueIntervals(chain, family, cls, from, to)) {
+        const accepted = acceptedAt(chain, family, cls, interval.from);
+        const wanted = { ipv4: [], ipv6: [], [family]: peers[family] } as AddressSet;
+        const got = { ipv4: [], ipv6: [], [family]: accepted } as AddressSet;
+        if (setsOverlap(wanted, got)) some = true;
+        if (subtractSets(wanted, got)[family].length > 0) all = false;
+      }
+    }
+    byFamily.push(all && some ? 'all' : some ? 'some' : 'none');
+  }
+  // A family accepted not at all while another is, is family-parity's finding, not a partial flow.
+  const open = byFamily.filter((a) => a !== 'none');
+  if (open.length === 0) return 'none';
+  return open.every((a) => a === 'all') ? 'all' : 'some';
+}
+
+/** The (class, value range) pieces a rule's protocol matches cover in one family. */
+function classRanges(protocols: readonly ProtocolMatch[], family: 'ipv4' | 'ipv6'): Array<{ cls: AccessClass; from: number; to: number }> {
+  const out: Array<{ cls: AccessClass; from: number; to: number }> = [];
+  for (const m of protocols) {
+    switch (m.protocol) {
+      case 'any':
+        out.push({ cls: 'tcp', from: 0, to: 65535 }, { cls: 'udp', from: 0, to: 65535 }, { cls: 'icmp', from: 0, to: 255 }, { cls: 'other', from: 0, to: 0 });
+        break;
+      case 'tcp':
+      case 'udp':
+        for (const r of m.ports) out.push({ cls: m.protocol, from: r.from, to: r.to });
+        break;
+      case 'icmp':
+      case 'icmpv6':
+        if ((m.protocol === 'icmp') !== (family === 'ipv4')) break;
+        if (m.types === 'any') out.push({ cls: 'icmp', from: 0, to: 255 });
+        else for (const t of m.types) out.push({ cls: 'icmp', from: t, to: t });
+        break;
+      default: {
+        const never: never = m;
+        throw new Error(`unexpected protocol match ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  return out;
 }
 
 /**
@@ -16,7 +69,7 @@ function acceptsSome(chain: readonly ResolvedRule[], peers: AddressSet, protocol
  * `service:A` needs an egress rule on A's hosts towards B. A missing side is reported on both: at the
  * rule that exists and at the other service.
  */
-export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'otherSideIngress' | 'otherSideEgress'>({
+export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'otherSideIngress' | 'otherSideEgress' | 'partialIngress' | 'partialEgress'>({
   meta: {
     id: 'cross-service-consistency',
     defaultSeverity: 'warning',
@@ -26,6 +79,8 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
       otherSideIngress: '`{{from}}` sends to this service on {{ports}}, but `{{to}}` accepts none of it: add an ingress rule `from: service:{{from}}`',
       noEgress: '`{{to}}` accepts `service:{{from}}` on {{ports}}, but no egress rule on {{from}}\'s hosts sends it: add the egress rule to {{from}}',
       otherSideEgress: '`{{to}}` accepts this service on {{ports}}, but `{{from}}` may not send it: add an egress rule `to: service:{{to}}`',
+      partialIngress: '`{{from}}` sends to `service:{{to}}` on {{ports}}, but {{to}}\'s hosts accept only part of it: align the ports and peers of both sides',
+      partialEgress: '`{{to}}` accepts `service:{{from}}` on {{ports}}, but {{from}}\'s hosts may send only part of it: align the ports and peers of both sides',
     },
     example: '# services/app.yaml\negress:\n  - to: service:db\n    ports: [postgres]\n# services/db.yaml has no ingress from service:app',
     tags: ['correctness', 'consistency'],
@@ -49,7 +104,7 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
       return set;
     };
     // Many rules ask the same question (same two services, direction and ports): answer it once.
-    const answers = new Map<string, boolean>();
+    const answers = new Map<string, Acceptance>();
     const named = (rule: ResolvedRule): string[] =>
       rule.peerText.flatMap((text) => {
         const parsed = parsePeer(text);
@@ -66,13 +121,23 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
           let answered = answers.get(question);
           if (answered === undefined) {
             const ownAddresses = addressesOf(rule.service);
-            answered = otherHosts.some((h) => acceptsSome(direction === 'egress' ? h.input : h.output, ownAddresses, rule.protocols));
+            const each = otherHosts.map((h) => acceptance(context.access.chain(h, direction === 'egress' ? 'ingress' : 'egress'), ownAddresses, rule.protocols));
+            answered = each.every((a) => a === 'all') ? 'all' : each.every((a) => a === 'none') ? 'none' : 'some';
             answers.set(question, answered);
           }
-          if (answered) continue;
+          if (answered === 'all') continue;
           const [from, to] = direction === 'egress' ? [rule.service, other] : [other, rule.service];
           const data = { from, to, ports: describeProtocols(rule.protocols) };
           const otherSpan = serviceSpan(other);
+          if (answered === 'some') {
+            context.report({
+              messageId: direction === 'egress' ? 'partialIngress' : 'partialEgress',
+              data,
+              span: rule.span,
+              related: otherSpan ? [{ message: `service \`${other}\``, span: otherSpan }] : [],
+            });
+            continue;
+          }
           context.report({
             messageId: direction === 'egress' ? 'noIngress' : 'noEgress',
             data,

@@ -5,6 +5,7 @@ import anyToAnyAccept from './any-to-any-accept.js';
 import correlatedRules from './correlated-rules.js';
 import crossServiceConsistency from './cross-service-consistency.js';
 import familyParity from './family-parity.js';
+import overriddenRule from './overridden-rule.js';
 import redundantRule from './redundant-rule.js';
 import ruleExpired from './rule-expired.js';
 import ruleExpiring from './rule-expiring.js';
@@ -28,6 +29,7 @@ export const LINT_RULES: ReadonlyArray<LintRule<any, string>> = [
   correlatedRules,
   crossServiceConsistency,
   familyParity,
+  overriddenRule,
   redundantRule,
   ruleExpired,
   ruleExpiring,

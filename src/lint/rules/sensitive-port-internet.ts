@@ -1,6 +1,9 @@
-import { coversFamily } from '../../net/address-set.js';
+import { internetValues } from '../../access/exposure.js';
+import { ACCESS_CLASSES } from '../../access/index.js';
+import type { HostModel, ResolvedRule } from '../../model/index.js';
+import type { Family } from '../../net/address.js';
 import { defineRule } from '../rule.js';
-import { hostList, matchesPort, placedRules } from '../rule-views.js';
+import { hostList } from '../rule-views.js';
 
 /** Ports that must never face the whole internet: remote shells, databases, caches, file sharing, Docker. */
 export const SENSITIVE_PORTS: ReadonlyArray<[number, string]> = [
@@ -23,37 +26,76 @@ export const SENSITIVE_PORTS: ReadonlyArray<[number, string]> = [
   [27017, 'MongoDB'],
 ];
 
+const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
 /**
- * An accepting ingress rule whose peers cover the whole IPv4 or IPv6 internet (`0.0.0.0/0`, `::/0`,
- * judged on the resolved address set, so `any`, two `/1` halves or a network that adds up to it count)
- * and that admits one of `SENSITIVE_PORTS`.
+ * A sensitive port (tcp or udp) that a host accepts from the whole internet, decided from the access
+ * model: the accepted peers are the union over every rule, service, network and exclusion that
+ * decides the port (first match wins), and "the whole internet" is the threshold of
+ * src/access/internet.ts, so splitting the exposure over several rules or trimming a few addresses
+ * off `any` does not hide it. Reported at the first accepting rule, the others related.
  */
-export default defineRule<Record<string, never>, 'exposed'>({
+export default defineRule<Record<string, never>, 'exposed' | 'exposedTogether'>({
   meta: {
     id: 'sensitive-port-internet',
     defaultSeverity: 'error',
     description: 'A sensitive port (SSH, RDP, databases, Docker, SMB, telnet, FTP, SNMP, …) is reachable from the whole internet.',
-    messages: { exposed: '{{ports}} reachable from the whole {{family}} internet on {{hosts}}: restrict `from` to the networks that need it' },
+    messages: {
+      exposed: '{{ports}} reachable from the whole {{family}} internet on {{hosts}}: restrict `from` to the networks that need it',
+      exposedTogether: '{{ports}} reachable from the whole {{family}} internet on {{hosts}} through {{count}} rules together ({{rules}}): restrict their `from` to the networks that need it',
+    },
     example: 'ingress:\n  - from: any\n    ports: [tcp/5432]',
     securitySeverity: 9.0,
     tags: ['security', 'exposure'],
   },
   check(context) {
-    for (const { rule, hosts } of placedRules(context.model, 'ingress')) {
-      if (rule.action !== 'accept') continue;
-      const families = (['ipv4', 'ipv6'] as const).filter((f) => coversFamily(rule.peers, f));
-      if (families.length === 0) continue;
-      const exposed = SENSITIVE_PORTS.filter(([port]) => matchesPort(rule.protocols, port));
-      if (exposed.length === 0) continue;
-      context.report({
-        messageId: 'exposed',
-        data: {
-          ports: exposed.map(([port, name]) => `${name} (${port})`).join(', '),
-          family: families.map((f) => (f === 'ipv4' ? 'IPv4' : 'IPv6')).join(' and '),
-          hosts: hostList(hosts),
-        },
-        span: rule.span,
-      });
+    /** Findings grouped by the rules that make the exposure, then family. */
+    const groups = new Map<string, { rules: ResolvedRule[]; family: Family; ports: Set<string>; hosts: Set<HostModel> }>();
+    for (const host of context.model.hosts) {
+      const chain = context.access.chain(host, 'ingress');
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        for (const cls of ACCESS_CLASSES) {
+          if (cls !== 'tcp' && cls !== 'udp') continue;
+          for (const [port, name] of SENSITIVE_PORTS) {
+            for (const exposure of internetValues(chain, family, cls, port, port)) {
+              if (exposure.rules.length === 0) continue;
+              const key = `${exposure.rules.map((r) => r.id).join(',')}\n${family}`;
+              let group = groups.get(key);
+              if (!group) groups.set(key, (group = { rules: exposure.rules, family, ports: new Set(), hosts: new Set() }));
+              group.ports.add(`${name} (${port})`);
+              group.hosts.add(host);
+            }
+          }
+        }
+      }
+    }
+    // One finding per rule set: both families together when they share the rules and ports.
+    const merged = new Map<string, { rules: ResolvedRule[]; families: Family[]; ports: string[]; hosts: Set<HostModel> }>();
+    for (const group of groups.values()) {
+      const ports = [...group.ports];
+      const key = `${group.rules.map((r) => r.id).join(',')}\n${ports.join(',')}`;
+      const found = merged.get(key);
+      if (found) {
+        found.families.push(group.family);
+        for (const h of group.hosts) found.hosts.add(h);
+      } else merged.set(key, { rules: group.rules, families: [group.family], ports, hosts: new Set(group.hosts) });
+    }
+    for (const { rules, families, ports, hosts } of merged.values()) {
+      const [first, ...others] = rules;
+      const data = {
+        ports: ports.join(', '),
+        family: families.map((f) => FAMILY_NAME[f]).join(' and '),
+        hosts: hostList([...hosts].sort((a, b) => (a.name < b.name ? -1 : 1))),
+      };
+      if (others.length === 0) context.report({ messageId: 'exposed', data, span: first!.span });
+      else {
+        context.report({
+          messageId: 'exposedTogether',
+          data: { ...data, count: rules.length, rules: rules.map((r) => r.id).join(', ') },
+          span: first!.span,
+          related: others.map((r) => ({ message: `also accepts part of it: \`${r.id}\``, span: r.span })),
+        });
+      }
     }
   },
 });

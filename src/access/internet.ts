@@ -1,0 +1,63 @@
+/**
+ * "The internet", defined once for every rule that asks whether something faces it.
+ *
+ * Public address space is each family's space minus the special-purpose blocks of RFC 6890 that no
+ * stranger can reach a host from (this network, private, shared CGNAT, loopback, link-local,
+ * multicast, reserved); for IPv6 it is global unicast, 2000::/3. Documentation blocks (RFC 5737,
+ * RFC 3849) stay public, so policies written with them behave as real public addresses would.
+ *
+ * A set of peers counts as the internet when it holds at least `INTERNET_SHARE` of the family's public
+ * space: trimming a few addresses or networks off `any` does not make an exposure private, nor does
+ * splitting it over several rules, services or networks (callers pass the union of accepted peers).
+ */
+import { type AddressSet, intersectSets, normalizeRanges, subtractSets } from '../net/address-set.js';
+import { type AddressRange, cidrRange, type Family, parseCidr } from '../net/address.js';
+
+/** Share of the public space a set must hold to count as "the whole internet". */
+export const INTERNET_SHARE = 0.99;
+
+const NOT_PUBLIC_V4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16', '224.0.0.0/4', '240.0.0.0/4'];
+const PUBLIC_V6 = ['2000::/3'];
+
+function ranges(cidrs: readonly string[]): AddressRange[] {
+  return normalizeRanges(
+    cidrs.map((text) => {
+      const parsed = parseCidr(text);
+      if (!parsed.ok) throw new Error(`bad built-in CIDR ${text}`);
+      return cidrRange(parsed.value);
+    }),
+  );
+}
+
+/** Every public address of both families. */
+export const PUBLIC_SPACE: AddressSet = {
+  ipv4: subtractSets({ ipv4: ranges(['0.0.0.0/0']), ipv6: [] }, { ipv4: ranges(NOT_PUBLIC_V4), ipv6: [] }).ipv4,
+  ipv6: ranges(PUBLIC_V6),
+};
+
+/** Number of addresses in normalised ranges. */
+export function rangeSize(list: readonly AddressRange[]): bigint {
+  let n = 0n;
+  for (const r of list) n += r.end - r.start + 1n;
+  return n;
+}
+
+const PUBLIC_SIZE: Record<Family, bigint> = { ipv4: rangeSize(PUBLIC_SPACE.ipv4), ipv6: rangeSize(PUBLIC_SPACE.ipv6) };
+const SHARE_PER_MILLE = BigInt(Math.round(INTERNET_SHARE * 1000));
+
+/** Public addresses held by normalised ranges of one family. */
+export function publicSize(list: readonly AddressRange[], family: Family): bigint {
+  const set: AddressSet = { ipv4: [], ipv6: [] };
+  set[family] = [...list];
+  return rangeSize(intersectSets(set, PUBLIC_SPACE)[family]);
+}
+
+/** Whether a public-address count reaches the internet threshold of its family. */
+export function isInternetSize(size: bigint, family: Family): boolean {
+  return size * 1000n >= PUBLIC_SIZE[family] * SHARE_PER_MILLE;
+}
+
+/** Whether normalised ranges of one family count as the whole internet. */
+export function coversInternet(list: readonly AddressRange[], family: Family): boolean {
+  return isInternetSize(publicSize(list, family), family);
+}
