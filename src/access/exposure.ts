@@ -97,8 +97,8 @@ export interface InternetExposure {
   from: number;
   to: number;
   /**
-   * The accepting rules that make the exposure: the fewest, largest contributors whose accepted public
-   * addresses reach the internet threshold together, largest first (rules adding a sliver, such as an
+   * The accepting rules that make the exposure, in chain order: the fewest, largest contributors whose
+   * accepted public addresses reach the internet threshold together (rules adding a sliver, such as an
    * admin network's, are left out).
    */
   rules: ResolvedRule[];
@@ -136,7 +136,7 @@ export function internetValues(chain: ChainAccess, family: Family, cls: AccessCl
   return out;
 }
 
-/** The fewest accepting rules, largest first, whose public addresses reach the internet threshold. */
+/** The fewest accepting rules (chosen largest first, returned in chain order) whose public addresses reach the internet threshold. */
 function mainContributors(chain: ChainAccess, family: Family, pieces: readonly CutPiece[]): ResolvedRule[] {
   const sizes = new Map<ResolvedRule, bigint>();
   for (const p of pieces) if (p.rule) sizes.set(p.rule, (sizes.get(p.rule) ?? 0n) + publicSize([p], family));
@@ -149,7 +149,7 @@ function mainContributors(chain: ChainAccess, family: Family, pieces: readonly C
     total += size;
     if (isInternetSize(total, family)) break;
   }
-  return out;
+  return out.sort((a, b) => order.get(a)! - order.get(b)!);
 }
 
 function sameRules(a: readonly ResolvedRule[], b: readonly ResolvedRule[]): boolean {

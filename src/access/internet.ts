@@ -61,3 +61,24 @@ export function isInternetSize(size: bigint, family: Family): boolean {
 export function coversInternet(list: readonly AddressRange[], family: Family): boolean {
   return isInternetSize(publicSize(list, family), family);
 }
+
+/** Ports that must never face the whole internet: remote shells, databases, caches, file sharing, Docker. */
+export const SENSITIVE_PORTS: ReadonlyArray<[number, string]> = [
+  [21, 'FTP'],
+  [22, 'SSH'],
+  [23, 'telnet'],
+  [139, 'SMB'],
+  [161, 'SNMP'],
+  [445, 'SMB'],
+  [1433, 'SQL Server'],
+  [1521, 'Oracle'],
+  [2375, 'Docker API'],
+  [2376, 'Docker API (TLS)'],
+  [3306, 'MySQL'],
+  [3389, 'RDP'],
+  [5432, 'PostgreSQL'],
+  [6379, 'Redis'],
+  [9200, 'Elasticsearch'],
+  [11211, 'memcached'],
+  [27017, 'MongoDB'],
+];

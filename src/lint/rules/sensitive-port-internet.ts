@@ -1,30 +1,12 @@
 import { internetValues } from '../../access/exposure.js';
 import { ACCESS_CLASSES } from '../../access/index.js';
+import { SENSITIVE_PORTS } from '../../access/internet.js';
+
+export { SENSITIVE_PORTS } from '../../access/internet.js';
 import type { HostModel, ResolvedRule } from '../../model/index.js';
 import type { Family } from '../../net/address.js';
 import { defineRule } from '../rule.js';
 import { hostList } from '../rule-views.js';
-
-/** Ports that must never face the whole internet: remote shells, databases, caches, file sharing, Docker. */
-export const SENSITIVE_PORTS: ReadonlyArray<[number, string]> = [
-  [21, 'FTP'],
-  [22, 'SSH'],
-  [23, 'telnet'],
-  [139, 'SMB'],
-  [161, 'SNMP'],
-  [445, 'SMB'],
-  [1433, 'SQL Server'],
-  [1521, 'Oracle'],
-  [2375, 'Docker API'],
-  [2376, 'Docker API (TLS)'],
-  [3306, 'MySQL'],
-  [3389, 'RDP'],
-  [5432, 'PostgreSQL'],
-  [6379, 'Redis'],
-  [9200, 'Elasticsearch'],
-  [11211, 'memcached'],
-  [27017, 'MongoDB'],
-];
 
 const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
