@@ -15,10 +15,10 @@ import type { BaselineSettings, Direction, FleetModel, HostModel, ResolvedRule, 
 import type { AddressRange, Family } from '../net/address.js';
 import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
-import { type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
+import { type LayerLimits, type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
 
 export { layeredPartition, partition } from './layers.js';
-export type { LayerRegion, LayerTerm } from './layers.js';
+export type { LayerLimits, LayerRegion, LayerTerm } from './layers.js';
 
 /** Protocol classes with their own value dimension: ports for tcp/udp, types for ICMP, none for the rest. */
 export type AccessClass = 'tcp' | 'udp' | 'icmp' | 'other';
@@ -109,7 +109,7 @@ export function classTerms(rules: readonly ResolvedRule[], family: Family): Reco
 }
 
 /** The access of one chain: the baseline and the layered partition of its rules, per family and class. */
-export function chainAccess(host: HostModel, direction: Direction, baseline: BaselineSettings): ChainAccess {
+export function chainAccess(host: HostModel, direction: Direction, baseline: BaselineSettings, limits?: LayerLimits): ChainAccess {
   const rules = direction === 'ingress' ? host.input : host.output;
   const icmp = baselineIcmpTypes(baseline.icmp);
   const family = (f: Family): FamilyAccess => {
@@ -117,19 +117,19 @@ export function chainAccess(host: HostModel, direction: Direction, baseline: Bas
     return {
       baseline: { established: baseline.established, loopback: baseline.loopback, icmpTypes: f === 'ipv4' ? icmp.icmp : icmp.icmpv6 },
       classes: {
-        tcp: { layers: layeredPartition(terms.tcp) },
-        udp: { layers: layeredPartition(terms.udp) },
-        icmp: { layers: layeredPartition(terms.icmp) },
-        other: { layers: layeredPartition(terms.other) },
+        tcp: { layers: layeredPartition(terms.tcp, limits) },
+        udp: { layers: layeredPartition(terms.udp, limits) },
+        icmp: { layers: layeredPartition(terms.icmp, limits) },
+        other: { layers: layeredPartition(terms.other, limits) },
       },
     };
   };
   return { host, direction, rules, families: { ipv4: family('ipv4'), ipv6: family('ipv6') } };
 }
 
-/** Both chains of a host. */
-export function hostAccess(host: HostModel, baseline: BaselineSettings): HostAccess {
-  return { host, ingress: chainAccess(host, 'ingress', baseline), egress: chainAccess(host, 'egress', baseline) };
+/** Both chains of a host; `limits` bound each layer's size (tests use tiny ones to force layers). */
+export function hostAccess(host: HostModel, baseline: BaselineSettings, limits?: LayerLimits): HostAccess {
+  return { host, ingress: chainAccess(host, 'ingress', baseline, limits), egress: chainAccess(host, 'egress', baseline, limits) };
 }
 
 /** Every host's access, built once on first use per host. */

@@ -1,18 +1,24 @@
 /**
  * Differential property test: random small policies and packets; the reference evaluator, the
- * nftables ruleset and the iptables rulesets loaded in namespaces must agree on every probe.
+ * nftables ruleset and the iptables rulesets loaded in namespaces must agree on every probe. The
+ * second property uses heavily overlapping policies and tiny layer limits, so the nftables maps come
+ * in several ordered layers (the access model itself is checked against the evaluator in
+ * test/access/model.test.ts).
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { chainSize, hostAccess } from '../../src/access/index.js';
 import { emitHost } from '../../src/emit/index.js';
 import { checkPolicies } from '../../src/pipeline.js';
 import { planProbes, runOnKernel } from '../support/kernel-check.js';
 import { requireKernel } from '../support/netns.js';
 import { type PolicySpec, type RuleSpec, removePolicyDir, writePolicyDir } from '../support/emit-policies.js';
+import { overlappingPolicy, TINY_LAYERS } from '../support/overlap-policies.js';
 
 const enabled = requireKernel();
 const SEED = Number(process.env.BENTENG_PROPERTY_SEED ?? 4242);
 const RUNS = Number(process.env.BENTENG_PROPERTY_RUNS ?? 25);
+const OVERLAP_RUNS = Number(process.env.BENTENG_PROPERTY_RUNS ?? 12);
 const PROBES_PER_DIRECTION = 20;
 const ECHO_PER_DIRECTION = 6;
 
@@ -80,5 +86,31 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
+  }, 170_000);
+
+  it(`agrees on ${OVERLAP_RUNS} heavily overlapping policies emitted as several map layers (seed ${SEED})`, async () => {
+    let layered = 0;
+    await fc.assert(
+      fc.asyncProperty(overlappingPolicy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, probeSeed) => {
+        const dir = await writePolicyDir(spec);
+        try {
+          const checked = await checkPolicies(dir, { lint: false });
+          expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          const model = checked.model!;
+          const host = model.hosts[0]!;
+          const access = hostAccess(host, model.baseline, TINY_LAYERS);
+          if (chainSize(access.ingress).layers > 1 || chainSize(access.egress).layers > 1) layered++;
+          const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables'], access);
+          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION, echoPerDirection: ECHO_PER_DIRECTION });
+          const nft = await runOnKernel('nftables', ruleset, plan);
+          const ipt = await runOnKernel('iptables', ruleset, plan);
+          expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
+        } finally {
+          await removePolicyDir(dir);
+        }
+      }),
+      { numRuns: OVERLAP_RUNS, seed: SEED, endOnFailure: true },
+    );
+    expect(layered).toBeGreaterThan(0);
   }, 170_000);
 });
