@@ -72,11 +72,20 @@ export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infini
   points.sort(compareBig);
   const unique: bigint[] = [];
   for (const p of points) if (unique.length === 0 || unique[unique.length - 1] !== p) unique.push(p);
-  const index = new Map<bigint, number>();
-  unique.forEach((p, i) => index.set(p, i));
+  // Binary search, not a Map: V8 hashes bigints poorly (IPv6 addresses sharing their low bits collide).
+  const index = (value: bigint): number => {
+    let lo = 0;
+    let hi = unique.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (unique[mid]! < value) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const sweepTerms: SweepTerm[] = terms.map((t) => {
     const leaves: number[] = [];
-    for (const r of t.addresses) leaves.push(index.get(r.start)!, index.get(r.end + 1n)! - 1);
+    for (const r of t.addresses) leaves.push(index(r.start), index(r.end + 1n) - 1);
     return { leaves, values: t.values };
   });
   const boxes = sweepFirstMatch(unique.length - 1, sweepTerms, budget);
