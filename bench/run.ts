@@ -7,6 +7,9 @@
  *   npm run bench                       all sizes, writes bench/RESULTS.md
  *   npm run bench -- --quick            1k only, short kernel runs, writes bench/out/RESULTS-quick.md
  *   npm run bench -- --sizes 1k,10k     chosen sizes; also --runs N, --no-kernel, --results FILE
+ *
+ * Then the single-host shapes (bench/single-host.ts; 2k only with a 60 s timeout under --quick) add
+ * their section to the same results file; `--no-single-host` skips them.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -22,6 +25,7 @@ import { formatAddress } from '../src/net/address.js';
 import { BENCH_TODAY, ensureCompiled, machineLine, OUT_ROOT, REPO_ROOT } from './common.js';
 import { type FleetFeatures, FLEET_SIZES, type FleetSizeName, generateFleet, writeFleet } from './fleet-generator.js';
 import { kernelUnavailable, type LoadKind, type LoadTiming, measurePerPacket, Namespaces, PER_PACKET_CONFIGS, type PerPacketConfig, type PerPacketPlan, type PerPacketResult, timeEmptyLoad, timeLoads } from './kernel.js';
+import { defaultOptions as singleHostDefaults, runSingleHost } from './single-host.js';
 import { freshState, pipelineStages, resolvedRuleCount, type Stage, type StageState } from './stages.js';
 
 const SIZE_ORDER: readonly FleetSizeName[] = ['1k', '10k', '100k'];
@@ -31,11 +35,12 @@ interface Options {
   sizes: FleetSizeName[];
   runs?: number;
   kernel: boolean;
+  singleHost: boolean;
   results: string;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { quick: false, sizes: [...SIZE_ORDER], kernel: true, results: join(REPO_ROOT, 'bench', 'RESULTS.md') };
+  const options: Options = { quick: false, sizes: [...SIZE_ORDER], kernel: true, singleHost: true, results: join(REPO_ROOT, 'bench', 'RESULTS.md') };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -45,6 +50,7 @@ function parseOptions(argv: readonly string[]): Options {
     };
     if (arg === '--quick') options.quick = true;
     else if (arg === '--no-kernel') options.kernel = false;
+    else if (arg === '--no-single-host') options.singleHost = false;
     else if (arg === '--sizes') {
       options.sizes = value()
         .split(',')
@@ -54,7 +60,7 @@ function parseOptions(argv: readonly string[]): Options {
         });
     } else if (arg === '--runs') options.runs = Number(value());
     else if (arg === '--results') options.results = value();
-    else throw new Error(`unknown option \`${arg}\` (known: --quick, --sizes 1k,10k,100k, --runs N, --no-kernel, --results FILE)`);
+    else throw new Error(`unknown option \`${arg}\` (known: --quick, --sizes 1k,10k,100k, --runs N, --no-kernel, --no-single-host, --results FILE)`);
   }
   if (options.quick) {
     options.sizes = ['1k'];
@@ -541,13 +547,21 @@ async function main(): Promise<void> {
   await writeFile(options.results, `${report}\n`);
   process.stdout.write(`\n${report}\nbench: wrote ${relative(process.cwd(), options.results)}\n`);
 
+  let singleHostFailed = false;
+  if (options.singleHost) {
+    const singleHost = { ...singleHostDefaults(options.quick), results: options.results, command };
+    if (!options.kernel) singleHost.kernelSizes = [];
+    singleHostFailed = (await runSingleHost(singleHost)).failed;
+    if (singleHostFailed) process.stderr.write('bench: a single-host build or kernel load failed, or its policy has lint errors\n');
+  }
+
   const failed = results.filter((r) => r.build.runs.some((b) => b.exitCode !== 0));
   for (const r of failed) process.stderr.write(`bench: \`benteng build\` failed on the ${r.size} fleet:\n${r.build.stderr}\n`);
   const broken = results.filter((r) => r.diagnostics.error > 0);
   for (const r of broken) process.stderr.write(`bench: the generated ${r.size} fleet has ${r.diagnostics.error} error diagnostics\n`);
   const blocked = perPacket && 'result' in perPacket && PER_PACKET_CONFIGS.some((c) => perPacket.result.rates[c].some((rate) => rate === 0));
   if (blocked) process.stderr.write('bench: a ruleset accepted no connection from a client the model accepts\n');
-  if (failed.length > 0 || broken.length > 0 || blocked) process.exitCode = 1;
+  if (failed.length > 0 || broken.length > 0 || blocked || singleHostFailed) process.exitCode = 1;
 }
 
 await main();
