@@ -99,6 +99,15 @@ function hostOfAddress(model: FleetModel, family: Family, value: bigint): HostMo
   return model.hosts.find((h) => containsAddress(h.addresses, family, value));
 }
 
+/** "Did you mean" by edit distance, else the names that contain the word (`portal` → `city-portal`). */
+function suggest(word: string, names: Iterable<string>): string {
+  const close = didYouMean(word, names);
+  if (close !== '') return close;
+  const containing = [...names].filter((n) => n.includes(word)).sort();
+  if (containing.length === 0 || containing.length > 5) return '';
+  return `, did you mean ${containing.map((n) => `\`${n}\``).join(' or ')}?`;
+}
+
 /** The parties an endpoint stands for, or a diagnostic when its name is unknown. */
 function partiesOf(model: FleetModel, endpoint: QueryEndpoint, side: 'from' | 'to'): { parties: Party[]; diagnostics: Diagnostic[] } {
   switch (endpoint.kind) {
@@ -110,7 +119,7 @@ function partiesOf(model: FleetModel, endpoint: QueryEndpoint, side: 'from' | 't
       const host = model.hosts.find((h) => h.name === endpoint.name);
       if (host) return { parties: [{ kind: 'host', host }], diagnostics: [] };
       const names = model.hosts.map((h) => h.name);
-      return { parties: [], diagnostics: [diagnostic('query-unknown-host', 'error', `<${side}>: no host \`${endpoint.name}\` in the fleet${didYouMean(endpoint.name, names)}`)] };
+      return { parties: [], diagnostics: [diagnostic('query-unknown-host', 'error', `<${side}>: no host \`${endpoint.name}\` in the fleet${suggest(endpoint.name, names)}`)] };
     }
     case 'service': {
       const hosts = model.hosts.filter((h) => h.services.includes(endpoint.name));
@@ -118,7 +127,7 @@ function partiesOf(model: FleetModel, endpoint: QueryEndpoint, side: 'from' | 't
       const names = new Set(model.hosts.flatMap((h) => h.services));
       return {
         parties: [],
-        diagnostics: [diagnostic('query-unknown-service', 'error', `<${side}>: no service \`${endpoint.name}\` runs on any host${didYouMean(endpoint.name, names)}`)],
+        diagnostics: [diagnostic('query-unknown-service', 'error', `<${side}>: no service \`${endpoint.name}\` runs on any host${suggest(endpoint.name, names)}`)],
       };
     }
     default: {
@@ -169,7 +178,7 @@ function check(fleet: QueryFleet, question: Question, from: Party, to: Party, fa
   if (source === undefined || destination === undefined) return undefined;
   const { protocol } = question;
   const cls = classOf(protocol.protocol, family);
-  const value = protocol.protocol === 'tcp' || protocol.protocol === 'udp' ? protocol.port : protocol.type;
+  const value = protocol.kind === 'transport' ? protocol.port : protocol.type;
   const out: FamilyCheck = { family, fromAddress: formatAddress(family, source), toAddress: formatAddress(family, destination), open: true };
   const loopback = from.kind === 'host' && to.kind === 'host' && from.host === to.host && fleet.model.baseline.loopback;
   if (from.kind === 'host') {
@@ -204,8 +213,11 @@ export function queryAccess(fleet: QueryFleet, question: Question): QueryResult 
     }
   }
   if (paths.every((p) => p.checks.length === 0)) {
-    const families = protocolFamilies(question.protocol).map((f) => (f === 'ipv4' ? 'IPv4' : 'IPv6')).join(' or ');
-    const message = `${endpointText(question.from)} and ${endpointText(question.to)} have no ${families} address in common for ${question.protocol.protocol}`;
+    const ends = `${endpointText(question.from)} and ${endpointText(question.to)}`;
+    const message =
+      question.protocol.kind === 'icmp'
+        ? `${question.protocol.protocol} is ${question.protocol.protocol === 'icmp' ? 'IPv4' : 'IPv6'} only, and ${ends} do not both have an ${question.protocol.protocol === 'icmp' ? 'IPv4' : 'IPv6'} address${question.protocol.protocol === 'icmp' ? ' (use icmpv6/<type> for IPv6)' : ' (use icmp/<type> for IPv4)'}`
+        : `${ends} have no address family in common (one end is IPv4 only, the other IPv6 only)`;
     return { diagnostics: [diagnostic('query-no-common-family', 'error', message)] };
   }
   return { value: { question, paths, open: paths.every((p) => p.open) }, diagnostics: [] };

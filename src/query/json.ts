@@ -25,7 +25,7 @@ import { endpointText } from './parse.js';
  *       "family": "ipv4", "from": "203.0.113.7", "to": "192.0.2.20", "open": false,
  *       "egress": null,                     // the sender's egress chain, null when not a fleet host
  *       "ingress": {                        // the receiver's ingress chain, null when not a fleet host
- *         "host": "db-01", "verdict": "drop",
+ *         "host": "db-01", "direction": "ingress", "verdict": "drop",
  *         "decidedBy": "default-drop",      // rule | icmp-baseline | loopback | default-drop
  *         "rule": null,                     // when decidedBy is rule: { id, service, description,
  *                                           //   action, file, line, column }
@@ -116,7 +116,6 @@ function chainJson(chain: ChainVerdict | undefined, cwd: string): QueryChainJson
 /** The answer in the version-1 JSON schema; `cwd` is what rule files are made relative to. */
 export function queryJson(answer: QueryAnswer, cwd: string): QueryJson {
   const { protocol } = answer.question;
-  const transport = protocol.protocol === 'tcp' || protocol.protocol === 'udp';
   const paths = answer.paths.map(
     (p): QueryPathJson => ({
       from: partyJson(p.from),
@@ -139,9 +138,9 @@ export function queryJson(answer: QueryAnswer, cwd: string): QueryJson {
       from: endpointText(answer.question.from),
       to: endpointText(answer.question.to),
       protocol: protocol.protocol,
-      port: transport ? protocol.port : null,
-      icmpType: transport ? null : protocol.type,
-      icmpTypeName: transport ? null : (protocol.typeName ?? null),
+      port: protocol.kind === 'transport' ? protocol.port : null,
+      icmpType: protocol.kind === 'icmp' ? protocol.type : null,
+      icmpTypeName: protocol.kind === 'icmp' ? (protocol.typeName ?? null) : null,
     },
     open: answer.open,
     summary: { paths: paths.length, open, closed: paths.length - open },

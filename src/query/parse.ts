@@ -17,8 +17,8 @@ export type QueryEndpoint =
   | { kind: 'service'; name: string };
 
 export type QueryProtocol =
-  | { protocol: Transport; port: number }
-  | { protocol: IcmpProtocol; type: number; typeName?: string };
+  | { kind: 'transport'; protocol: Transport; port: number }
+  | { kind: 'icmp'; protocol: IcmpProtocol; type: number; typeName?: string };
 
 export interface Question {
   from: QueryEndpoint;
@@ -35,7 +35,10 @@ const PROTOCOL_FORMS = 'write tcp/<port>, udp/<port>, icmp/<type> or icmpv6/<typ
 export function parseEndpoint(text: string): Parsed<QueryEndpoint> {
   if (text === '') return { ok: false, reason: `an empty endpoint: ${ENDPOINT_FORMS}` };
   const peer = parsePeer(text);
-  if (!peer.ok) return { ok: false, reason: /^[0-9a-fA-F:.]+(\/.*)?$/.test(text) ? peer.reason : `\`${text}\` is not an endpoint: ${ENDPOINT_FORMS}` };
+  if (!peer.ok) {
+    const specific = /^(host|service|network):/.test(text) || /^[0-9a-fA-F:.]+(\/.*)?$/.test(text);
+    return { ok: false, reason: specific ? peer.reason : `\`${text}\` is not an endpoint: ${ENDPOINT_FORMS}` };
+  }
   const spec = peer.value;
   switch (spec.kind) {
     case 'cidr': {
@@ -72,7 +75,7 @@ export function parseQueryProtocol(text: string): Parsed<QueryProtocol> {
     const spec = parsePortSpec(text);
     if (!spec.ok) return spec;
     if (spec.value.kind !== 'transport') return { ok: false, reason: `\`${text}\` is not a port: ${PROTOCOL_FORMS}` };
-    return { ok: true, value: { protocol: spec.value.protocol, port: spec.value.from } };
+    return { ok: true, value: { kind: 'transport', protocol: spec.value.protocol, port: spec.value.from } };
   }
   if (head === 'icmp' || head === 'icmpv6') {
     const known = Object.keys(ICMP_TYPES[head]).join(', ');
@@ -81,12 +84,12 @@ export function parseQueryProtocol(text: string): Parsed<QueryProtocol> {
       const type = Number(tail);
       if (tail.length > 3 || type > 255) return { ok: false, reason: `${head} type ${tail} is out of range 0-255` };
       const typeName = icmpTypeName(head, type);
-      return { ok: true, value: typeName ? { protocol: head, type, typeName } : { protocol: head, type } };
+      return { ok: true, value: typeName ? { kind: 'icmp', protocol: head, type, typeName } : { kind: 'icmp', protocol: head, type } };
     }
     const spec = parsePortSpec(text);
     if (!spec.ok) return { ok: false, reason: `${spec.reason}, or a type number 0-255` };
     if (spec.value.kind !== 'icmp' || spec.value.type === undefined) return { ok: false, reason: `\`${text}\` is not a protocol: ${PROTOCOL_FORMS}` };
-    return { ok: true, value: { protocol: head, type: spec.value.type, typeName: tail } };
+    return { ok: true, value: { kind: 'icmp', protocol: head, type: spec.value.type, typeName: tail } };
   }
   return { ok: false, reason: `\`${text}\` is not a protocol: ${PROTOCOL_FORMS}` };
 }
@@ -109,6 +112,6 @@ export function endpointText(endpoint: QueryEndpoint): string {
 
 /** The protocol as written on the command line, with the ICMP type's name when it has one. */
 export function protocolText(protocol: QueryProtocol): string {
-  if (protocol.protocol === 'tcp' || protocol.protocol === 'udp') return `${protocol.protocol}/${protocol.port}`;
+  if (protocol.kind === 'transport') return `${protocol.protocol}/${protocol.port}`;
   return `${protocol.protocol}/${protocol.typeName ?? protocol.type}`;
 }

@@ -50,14 +50,14 @@ function chainLine(chalk: Chalk, chain: ChainVerdict, cwd: string): string {
     case 'rule': {
       const file = relative(cwd, resolve(cwd, decider.span.file));
       const description = decider.description !== undefined ? ` ${JSON.stringify(decider.description)}` : '';
-      return `${where}: ${verdict} by rule ${chalk.bold(decider.id)}${description} ${chalk.dim(`${file}:${decider.span.start.line}:${decider.span.start.column}`)}`;
+      return `${where}: ${verdict}, rule ${chalk.bold(decider.id)}${description} ${chalk.dim(`(${file}:${decider.span.start.line}:${decider.span.start.column})`)}`;
     }
     case 'icmp-baseline':
-      return `${where}: ${verdict} by baseline: essential ICMP`;
+      return `${where}: ${verdict}, baseline: essential ICMP`;
     case 'loopback':
-      return `${where}: ${verdict} by baseline: loopback (the host talks to itself)`;
+      return `${where}: ${verdict}, baseline: loopback (the host talks to itself)`;
     case 'default-drop':
-      return `${where}: ${verdict} by default drop (no rule matches)`;
+      return `${where}: ${verdict}, default drop (no rule matches)`;
     default: {
       const never: never = decider;
       throw new Error(`unexpected decider ${JSON.stringify(never)}`);
