@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { PolicyDirectoryError } from '../load/index.js';
 import { registerBuild } from './commands/build.js';
 import { registerDeploy } from './commands/deploy.js';
+import { registerDiff } from './commands/diff.js';
 import { registerLint } from './commands/lint.js';
+import { registerQuery } from './commands/query.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
 
 const DESCRIPTION =
@@ -21,6 +23,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerLint(program, io, setExit);
   registerBuild(program, io, setExit);
   registerDeploy(program, io, setExit);
+  registerDiff(program, io, setExit);
+  registerQuery(program, io, setExit);
   return program;
 }
 
