@@ -34,6 +34,18 @@ export interface SweepBox {
   to: number;
   /** Index of the deciding term. */
   term: number;
+  /** With `runnerUp`: the first term after `term` covering the box (-1: none); otherwise -1. */
+  second: number;
+}
+
+export interface SweepOptions {
+  /** Stop and return `undefined` past this many boxes. */
+  budget?: number;
+  /**
+   * Also track the runner-up (the second-best covering term) and split boxes where it changes: what
+   * would decide the box if its winner were removed (the anomaly analysis's "redundant" question).
+   */
+  runnerUp?: boolean;
 }
 
 const NONE = 0x7fffffff;
@@ -76,18 +88,24 @@ interface SweepEvent {
 }
 
 /**
- * Disjoint boxes labelled by their first-matching term, or `undefined` when more than `budget` boxes
- * would be produced. Boxes of one term that form a larger box are merged.
+ * Disjoint boxes labelled by their first-matching term (and, with `runnerUp`, the second), or
+ * `undefined` when more than `budget` boxes would be produced. Boxes with the same labels that form a
+ * larger box are merged.
  */
-export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], budget = Infinity): SweepBox[] | undefined {
+export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], options: SweepOptions | number = {}): SweepBox[] | undefined {
+  const { budget = Infinity, runnerUp = false } = typeof options === 'number' ? { budget: options } : options;
   if (leafCount === 0 || terms.length === 0) return [];
   const size = 4 * leafCount;
   const heaps: Array<number[] | undefined> = new Array(size);
   const below = new Int32Array(size);
   const uw = new Int32Array(size).fill(NONE);
+  const u2 = new Int32Array(size).fill(NONE);
   const us = new Int32Array(size);
   const maxw = new Int32Array(size).fill(NONE);
+  const max2 = new Int32Array(size).fill(NONE);
   const active = new Uint8Array(terms.length);
+  /** Subtrees whose largest value of this array is below the term cannot change. */
+  const pruneBy = runnerUp ? max2 : maxw;
   let batch: SweepBox[] = [];
   const out: SweepBox[] = [];
 
@@ -95,41 +113,68 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
   let value = 0;
   let lo = 0;
   let hi = 0;
+  // The two smallest active terms of a heap, written by `top2`.
+  let first = NONE;
+  let second = NONE;
 
-  const top = (node: number): number => {
-    const heap = heaps[node];
-    if (!heap) return NONE;
+  const clean = (heap: number[]) => {
     while (heap.length > 0 && active[heap[0]!] === 0) heapPop(heap);
-    return heap.length > 0 ? heap[0]! : NONE;
   };
-  const close = (l: number, h: number, since: number, winner: number) => {
-    if (winner !== NONE && since <= value - 1) batch.push({ lo: l, hi: h, from: since, to: value - 1, term: winner });
+  const top2 = (node: number): void => {
+    first = NONE;
+    second = NONE;
+    const heap = heaps[node];
+    if (!heap) return;
+    clean(heap);
+    if (heap.length === 0) return;
+    first = heap[0]!;
+    if (!runnerUp) return;
+    heapPop(heap);
+    // A term that left and came back (several value ranges) may sit in the heap twice: skip its copy.
+    while (heap.length > 0 && (active[heap[0]!] === 0 || heap[0] === first)) heapPop(heap);
+    if (heap.length > 0) second = heap[0]!;
+    heapPush(heap, first);
+  };
+  const close = (l: number, h: number, since: number, winner: number, runner: number) => {
+    if (winner !== NONE && since <= value - 1) batch.push({ lo: l, hi: h, from: since, to: value - 1, term: winner, second: runner === NONE ? -1 : runner });
+  };
+  const assign = (node: number, winner: number, runner: number) => {
+    uw[node] = winner;
+    u2[node] = runner;
+    us[node] = value;
+    maxw[node] = winner;
+    max2[node] = runner;
   };
   const pushdown = (node: number) => {
-    const w = uw[node]!;
-    if (w === MIXED) return;
+    if (uw[node] === MIXED) return;
     for (const c of [2 * node, 2 * node + 1]) {
-      uw[c] = w;
+      uw[c] = uw[node]!;
+      u2[c] = u2[node]!;
       us[c] = us[node]!;
       maxw[c] = maxw[node]!;
+      max2[c] = max2[node]!;
     }
   };
   const pull = (node: number) => {
     const l = 2 * node;
     const r = l + 1;
     maxw[node] = Math.max(maxw[l]!, maxw[r]!);
-    uw[node] = uw[l] !== MIXED && uw[l] === uw[r] && us[l] === us[r] ? uw[l]! : MIXED;
+    max2[node] = Math.max(max2[l]!, max2[r]!);
+    const uniform = uw[l] !== MIXED && uw[l] === uw[r] && u2[l] === u2[r] && us[l] === us[r];
+    uw[node] = uniform ? uw[l]! : MIXED;
+    u2[node] = u2[l]!;
     us[node] = us[l]!;
   };
 
-  /** `term` now covers every leaf of the node: leaves whose winner is later become `term`'s. */
+  /** `term` now covers every leaf of the node: it becomes the winner (or runner-up) where it is better. */
   const raise = (node: number, nl: number, nr: number): void => {
-    if (maxw[node]! < term) return;
+    if (pruneBy[node]! < term) return;
     if (uw[node] !== MIXED) {
-      close(nl, nr, us[node]!, uw[node]!);
-      uw[node] = term;
-      us[node] = value;
-      maxw[node] = term;
+      const w = uw[node]!;
+      const r = u2[node]!;
+      close(nl, nr, us[node]!, w, r);
+      if (term < w) assign(node, term, runnerUp ? w : NONE);
+      else assign(node, w, term);
       return;
     }
     const mid = (nl + nr) >> 1;
@@ -152,33 +197,39 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
     return count;
   };
 
-  /** `term` no longer covers the node: its leaves fall to the best term still covering them. */
-  const lower = (node: number, nl: number, nr: number, best: number): void => {
-    if (maxw[node]! < term) return;
-    const here = Math.min(best, top(node));
+  /**
+   * `term` no longer covers the node: its leaves fall to the best terms still covering them; `a1`,
+   * `a2` are the two smallest terms of the ancestors' heaps.
+   */
+  const lower = (node: number, nl: number, nr: number, a1: number, a2: number): void => {
+    if (pruneBy[node]! < term) return;
+    top2(node);
+    const m1 = Math.min(a1, first);
+    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, second) : NONE;
     if (uw[node] !== MIXED && below[node] === 0) {
-      close(nl, nr, us[node]!, uw[node]!);
-      uw[node] = here;
-      us[node] = value;
-      maxw[node] = here;
+      if (uw[node] === m1 && u2[node] === m2) return;
+      close(nl, nr, us[node]!, uw[node]!, u2[node]!);
+      assign(node, m1, m2);
       return;
     }
     pushdown(node);
     const mid = (nl + nr) >> 1;
-    lower(2 * node, nl, mid, here);
-    lower(2 * node + 1, mid + 1, nr, here);
+    lower(2 * node, nl, mid, m1, m2);
+    lower(2 * node + 1, mid + 1, nr, m1, m2);
     pull(node);
   };
-  const leave = (node: number, nl: number, nr: number, best: number): number => {
+  const leave = (node: number, nl: number, nr: number, a1: number, a2: number): number => {
     if (hi < nl || nr < lo) return 0;
     if (lo <= nl && nr <= hi) {
-      lower(node, nl, nr, best);
+      lower(node, nl, nr, a1, a2);
       return 1;
     }
     pushdown(node);
-    const here = Math.min(best, top(node));
+    top2(node);
+    const m1 = Math.min(a1, first);
+    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, second) : NONE;
     const mid = (nl + nr) >> 1;
-    const count = leave(2 * node, nl, mid, here) + leave(2 * node + 1, mid + 1, nr, here);
+    const count = leave(2 * node, nl, mid, m1, m2) + leave(2 * node + 1, mid + 1, nr, m1, m2);
     below[node] = below[node]! - count;
     pull(node);
     return count;
@@ -198,7 +249,7 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
     batch.sort((a, b) => a.lo - b.lo);
     let last: SweepBox | undefined;
     for (const box of batch) {
-      if (last && last.term === box.term && last.from === box.from && last.hi + 1 === box.lo) last.hi = box.hi;
+      if (last && last.term === box.term && last.second === box.second && last.from === box.from && last.hi + 1 === box.lo) last.hi = box.hi;
       else {
         out.push(box);
         last = box;
@@ -214,13 +265,12 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
       const event = events[e]!;
       term = event.term;
       const leaves = terms[term]!.leaves;
-      if (event.enter) active[term] = 1;
-      else active[term] = 0;
+      active[term] = event.enter ? 1 : 0;
       for (let k = 0; k < leaves.length; k += 2) {
         lo = leaves[k]!;
         hi = leaves[k + 1]!;
         if (event.enter) enter(1, 0, leafCount - 1);
-        else leave(1, 0, leafCount - 1, NONE);
+        else leave(1, 0, leafCount - 1, NONE, NONE);
       }
     }
     flush();
@@ -235,7 +285,7 @@ function mergeTouching(boxes: SweepBox[]): SweepBox[] {
   const out: SweepBox[] = [];
   for (const box of boxes) {
     const last = out[out.length - 1];
-    if (last && last.term === box.term && last.lo === box.lo && last.hi === box.hi && last.to + 1 === box.from) last.to = box.to;
+    if (last && last.term === box.term && last.second === box.second && last.lo === box.lo && last.hi === box.hi && last.to + 1 === box.from) last.to = box.to;
     else out.push(box);
   }
   return out;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type LayerRegion, type LayerTerm, layeredPartition, partition } from '../../src/access/layers.js';
+import { sweepFirstMatch } from '../../src/access/sweep.js';
 import { normalizeRanges } from '../../src/net/address-set.js';
 
 /** Random terms over a 0..31 × 0..31 grid: each a few address ranges × a few value ranges. */
@@ -70,6 +71,33 @@ describe('first-match partition (sweep)', () => {
         expect(grid((a, v) => regionAt(layers, a, v))).toEqual(grid((a, v) => firstMatch(terms, a, v)));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('tracks the runner-up: the second term covering each point', () => {
+    fc.assert(
+      fc.property(fc.array(termArb, { maxLength: 12 }), (raw) => {
+        // Leaves are the grid's addresses themselves (0..31), so a leaf interval is an address range.
+        const sweepTerms = raw.map((t) => {
+          const addresses = normalizeRanges(t.addresses.map((r) => ({ start: BigInt(r.from), end: BigInt(r.to) })));
+          return { leaves: addresses.flatMap((r) => [Number(r.start), Number(r.end)]), values: mergeValues(t.values) };
+        });
+        const boxes = sweepFirstMatch(32, sweepTerms, { runnerUp: true })!;
+        const covering = (a: number, v: number) =>
+          sweepTerms.flatMap((t, i) => (t.leaves.some((x, k) => k % 2 === 0 && x <= a && a <= t.leaves[k + 1]!) && t.values.some((r) => r.from <= v && v <= r.to) ? [i] : []));
+        const got: string[] = [];
+        const want: string[] = [];
+        for (let a = 0; a < 32; a++) {
+          for (let v = 0; v < 32; v++) {
+            const hits = boxes.filter((b) => b.lo <= a && a <= b.hi && b.from <= v && v <= b.to);
+            got.push(hits.map((b) => `${b.term}/${b.second}`).join('|'));
+            const c = covering(a, v);
+            want.push(c.length === 0 ? '' : `${c[0]}/${c[1] ?? -1}`);
+          }
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 300 },
     );
   });
 
