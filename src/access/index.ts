@@ -71,8 +71,8 @@ const FULL_PORTS = { from: 0, to: 65535 };
 const FULL_TYPES = { from: 0, to: 255 };
 
 /** The terms each class partitions, one per rule that matches in it, in chain order. */
-export function classTerms(rules: readonly ResolvedRule[], family: Family): Record<AccessClass, LayerTerm<ResolvedRule>[]> {
-  const out: Record<AccessClass, LayerTerm<ResolvedRule>[]> = { tcp: [], udp: [], icmp: [], other: [] };
+export function classTerms<R extends Pick<ResolvedRule, 'peers' | 'protocols'>>(rules: readonly R[], family: Family): Record<AccessClass, LayerTerm<R>[]> {
+  const out: Record<AccessClass, LayerTerm<R>[]> = { tcp: [], udp: [], icmp: [], other: [] };
   const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
   for (const rule of rules) {
     const addresses: AddressRange[] = rule.peers[family];

@@ -63,22 +63,29 @@ function split<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits): Laye
   return [...split(terms.slice(0, mid), limits), ...split(terms.slice(mid), limits)];
 }
 
-/** One layer: the first-match partition of the terms, or `undefined` past the budget. */
-export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infinity): LayerRegion<T>[] | undefined {
-  const points: bigint[] = [];
+/** Terms in compressed address coordinates: leaf i is [points[i], points[i + 1] - 1]. */
+export interface CompressedTerms {
+  points: bigint[];
+  leafCount: number;
+  terms: SweepTerm[];
+}
+
+/** Compresses the terms' address ranges to leaf intervals over the sorted distinct range edges. */
+export function compressTerms<T>(terms: ReadonlyArray<LayerTerm<T>>): CompressedTerms {
+  const all: bigint[] = [];
   for (const t of terms) {
-    for (const r of t.addresses) points.push(r.start, r.end + 1n);
+    for (const r of t.addresses) all.push(r.start, r.end + 1n);
   }
-  points.sort(compareBig);
-  const unique: bigint[] = [];
-  for (const p of points) if (unique.length === 0 || unique[unique.length - 1] !== p) unique.push(p);
+  all.sort(compareBig);
+  const points: bigint[] = [];
+  for (const p of all) if (points.length === 0 || points[points.length - 1] !== p) points.push(p);
   // Binary search, not a Map: V8 hashes bigints poorly (IPv6 addresses sharing their low bits collide).
   const index = (value: bigint): number => {
     let lo = 0;
-    let hi = unique.length - 1;
+    let hi = points.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (unique[mid]! < value) lo = mid + 1;
+      if (points[mid]! < value) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -88,7 +95,13 @@ export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infini
     for (const r of t.addresses) leaves.push(index(r.start), index(r.end + 1n) - 1);
     return { leaves, values: t.values };
   });
-  const boxes = sweepFirstMatch(unique.length - 1, sweepTerms, budget);
+  return { points, leafCount: Math.max(0, points.length - 1), terms: sweepTerms };
+}
+
+/** One layer: the first-match partition of the terms, or `undefined` past the budget. */
+export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infinity): LayerRegion<T>[] | undefined {
+  const { points, leafCount, terms: sweepTerms } = compressTerms(terms);
+  const boxes = sweepFirstMatch(leafCount, sweepTerms, budget);
   if (!boxes) return undefined;
-  return boxes.map((b) => ({ label: terms[b.term]!.label, start: unique[b.lo]!, end: unique[b.hi + 1]! - 1n, from: b.from, to: b.to }));
+  return boxes.map((b) => ({ label: terms[b.term]!.label, start: points[b.lo]!, end: points[b.hi + 1]! - 1n, from: b.from, to: b.to }));
 }

@@ -1,22 +1,29 @@
 /**
  * Rule anomalies within one chain, after Al-Shaer & Hamed ("Firewall policy advisor for anomaly
- * discovery and rule editing", 2003), decided exactly over the union of rules rather than pairwise:
+ * discovery and rule editing", 2003), decided exactly over the union of rules rather than pairwise, and
+ * read from the same structure as the access model (src/access): the first-match partition of the
+ * chain per family and protocol class, computed with the runner-up of every region.
  *
- * - shadowed: every packet the rule matches is matched by earlier rules, and some of them by an earlier
- *   rule with a different action (the rule never decides, and its intent is overridden);
- * - redundant: removing the rule changes no verdict: every packet it matches is matched by earlier
- *   rules of the same action, or the first later rule that matches each packet the rule decides has the
- *   same action (the chain's default policy is not counted as a rule);
- * - correlated: an earlier rule with a different action overlaps the rule partially (neither contains
- *   the other), so their order decides the overlap.
+ * - shadowed: the rule decides no packet (every packet it matches is decided by earlier rules) and
+ *   some of them are decided by an earlier rule with a different action; `others` are those rules;
+ * - redundant: removing the rule changes no verdict: it decides no packet and every decider has its
+ *   action (`by: 'earlier'`), or for every packet it decides, the first later rule matching it (the
+ *   region's runner-up) exists and has the same action (`by: 'later'`; the chain's default policy is
+ *   not counted as a rule);
+ * - correlated: an earlier rule with a different action decides part of the rule's packets while the
+ *   rule decides others, and that earlier rule does not lie inside the rule (an exception written
+ *   before a general rule is the usual idiom, not an anomaly).
  *
- * Rules are unions of boxes (family, protocol, peer address interval, port or ICMP type interval);
- * coverage is decided by subtracting the overlapping candidates that a `BoxIndex` finds, within a budget
- * of box operations per rule so that a pathological chain is reported incomplete instead of hanging.
+ * Cost: one runner-up sweep per family and class (see sweep.ts), then, only for rules that lose part
+ * of their area, a query of the partition's k-d tree (box-tree.ts) over the rule's boxes, stopping
+ * once `MAX_OTHERS` rules are named. A partition past its budget leaves its rules unanalysed
+ * (reported by `anomaly-analysis-incomplete`), never a hang.
  */
+import { ACCESS_CLASSES, classTerms } from '../../access/index.js';
+import { compressTerms } from '../../access/layers.js';
+import { type SweepBox, type SweepTerm, sweepFirstMatch } from '../../access/sweep.js';
 import type { Direction, FleetModel, ResolvedRule } from '../../model/index.js';
-import { type BoxTable, boxTable, Pieces, subtractBox } from './box.js';
-import { BoxIndex } from './box-index.js';
+import { BoxTree } from './box-tree.js';
 
 export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated';
 
@@ -24,7 +31,7 @@ export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated';
 export interface ChainAnomaly {
   kind: AnomalyKind;
   rule: number;
-  /** Positions of the rules involved: the earlier rules that shadow or cover it, the later rules that make it redundant, the correlated earlier rules. */
+  /** Positions of the rules involved, in chain order: the earlier deciders, the later runners-up, or the correlated earlier rules (at most `MAX_OTHERS`). */
   others: number[];
   /** For `redundant`: whether earlier or later rules make it so. */
   by?: 'earlier' | 'later';
@@ -37,162 +44,145 @@ export interface ChainAnalysis {
 }
 
 export interface AnalysisOptions {
-  /** Box operations allowed per rule before it is reported as not analysed. */
+  /** Regions a family and class's partition may hold before its rules are reported as not analysed (default: `REGIONS_PER_BOX` per rule box, at least `DEFAULT_BUDGET`). */
   budget?: number;
 }
 
 export const DEFAULT_BUDGET = 20_000;
+const REGIONS_PER_BOX = 16;
+/** Most rules named as `others` of one anomaly; the search stops there. */
+export const MAX_OTHERS = 16;
 
-class BudgetExceeded extends Error {}
+type ChainRule = Pick<ResolvedRule, 'peers' | 'protocols' | 'action'>;
 
-/** Box subtractions for one rule at a time, counting each piece processed against the budget. */
-class Subtraction {
-  spent = 0;
-
-  constructor(
-    private readonly table: BoxTable,
-    private readonly budget: number,
-  ) {}
-
-  /** Writes `from` minus box `cut` to `to`; returns whether any piece overlapped the cut. */
-  apply(from: Pieces, cut: number, to: Pieces): boolean {
-    this.spent += from.length;
-    if (this.spent > this.budget) throw new BudgetExceeded();
-    return subtractBox(from, this.table, cut, to);
-  }
-
-  /**
-   * Whether anything is left of boxes `from` to `to - 1` after subtracting, in order, boxes
-   * `cuts[cutFrom..cutTo)` (or boxes `cutFrom` to `cutTo - 1` when `cuts` is null).
-   */
-  leavesSome(from: number, to: number, cuts: Int32Array | null, cutFrom: number, cutTo: number, work: Pieces, spare: Pieces): boolean {
-    work.setBoxes(this.table, from, to);
-    for (let k = cutFrom; k < cutTo; k++) {
-      this.apply(work, cuts === null ? k : cuts[k]!, spare);
-      const t = work;
-      work = spare;
-      spare = t;
-    }
-    return work.length > 0;
-  }
+/** One family and class of the chain: its terms (labelled by rule position), partition and index. */
+interface ClassPartition {
+  positions: number[];
+  terms: SweepTerm[];
+  /** Term index by rule position. */
+  termOf: Map<number, number>;
+  tree?: BoxTree;
+  boxes: SweepBox[];
 }
 
-/** A growable list of box numbers. */
-class BoxList {
-  boxes = new Int32Array(64);
-  length = 0;
+const sizeOf = (t: SweepTerm) => {
+  let leaves = 0;
+  for (let k = 0; k < t.leaves.length; k += 2) leaves += t.leaves[k + 1]! - t.leaves[k]! + 1;
+  let values = 0;
+  for (const v of t.values) values += v.to - v.from + 1;
+  return leaves * values;
+};
 
-  push(box: number): void {
-    if (this.length === this.boxes.length) {
-      const grown = new Int32Array(this.length * 2);
-      grown.set(this.boxes);
-      this.boxes = grown;
-    }
-    this.boxes[this.length++] = box;
+/** Whether sorted disjoint inclusive intervals `inner` lie inside `outer`. */
+function inside(inner: ReadonlyArray<{ from: number; to: number }>, outer: ReadonlyArray<{ from: number; to: number }>): boolean {
+  let j = 0;
+  for (const r of inner) {
+    while (j < outer.length && outer[j]!.to < r.from) j++;
+    if (j === outer.length || outer[j]!.from > r.from || outer[j]!.to < r.to) return false;
   }
-
-  /** Sorts the list: by rule, then by box, as box numbers follow the chain. */
-  sort(): void {
-    if (this.length > 1) this.boxes.subarray(0, this.length).sort();
-  }
+  return true;
 }
 
-/**
- * Analyses one ordered chain (first match wins). Near-linear when rules overlap few others: a rule whose
- * boxes overlap no other rule's is settled by one index query, without any subtraction.
- */
-export function analyzeChain(rules: ReadonlyArray<Pick<ResolvedRule, 'peers' | 'protocols' | 'action'>>, options: AnalysisOptions = {}): ChainAnalysis {
-  const budget = options.budget ?? DEFAULT_BUDGET;
-  const table = boxTable(rules);
-  const { rule: ruleOf, ruleStart } = table;
-  const index = new BoxIndex(table);
-  const verdicts = new Map<string, number>();
-  const action = Int32Array.from(rules, (r) => verdicts.get(r.action) ?? verdicts.set(r.action, verdicts.size).size - 1);
-  const seen = new Int32Array(table.count).fill(-1);
-  const earlier = new BoxList();
-  const later = new BoxList();
-  const buffers = [new Pieces(), new Pieces(), new Pieces(), new Pieces()] as const;
-  const anomalies: ChainAnomaly[] = [];
-  const incomplete: number[] = [];
+const leafIntervals = (t: SweepTerm) => {
+  const out: Array<{ from: number; to: number }> = [];
+  for (let k = 0; k < t.leaves.length; k += 2) out.push({ from: t.leaves[k]!, to: t.leaves[k + 1]! });
+  return out;
+};
 
-  for (let j = 0; j < rules.length; j++) {
-    const from = ruleStart[j]!;
-    const to = ruleStart[j + 1]!;
-    if (from === to) continue;
-    index.clear();
-    for (let b = from; b < to; b++) index.query(b);
-    earlier.length = 0;
-    later.length = 0;
-    for (let k = 0; k < index.foundCount; k++) {
-      const c = index.found[k]!;
-      const r = ruleOf[c]!;
-      if (r === j || seen[c] === j) continue;
-      seen[c] = j;
-      (r < j ? earlier : later).push(c);
-    }
-    if (earlier.length === 0 && later.length === 0) continue; // overlaps nothing: no anomaly
-    earlier.sort();
-    const mine = action[j]!;
-    const work = new Subtraction(table, budget);
-    let [pieces, spare] = buffers;
-    const [, , rest, restSpare] = buffers;
-    try {
-      pieces.setBoxes(table, from, to);
-      const covering: number[] = [];
-      const conflicting: number[] = [];
-      for (let k = 0; k < earlier.length && pieces.length > 0; k++) {
-        const c = earlier.boxes[k]!;
-        const hit = work.apply(pieces, c, spare);
-        [pieces, spare] = [spare, pieces];
-        if (!hit) continue;
-        const i = ruleOf[c]!;
-        if (covering[covering.length - 1] !== i) covering.push(i);
-        if (action[i] !== mine && conflicting[conflicting.length - 1] !== i) conflicting.push(i);
-      }
-      if (pieces.length === 0) {
-        if (conflicting.length > 0) anomalies.push({ kind: 'shadowed', rule: j, others: conflicting });
-        else anomalies.push({ kind: 'redundant', rule: j, others: covering, by: 'earlier' });
+/** Analyses one ordered chain (first match wins). */
+export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisOptions = {}): ChainAnalysis {
+  const n = rules.length;
+  const area = new Float64Array(n);
+  const won = new Float64Array(n);
+  const laterSame = new Uint8Array(n).fill(1);
+  const laterOthers: Array<Set<number> | undefined> = new Array(n);
+  const incomplete = new Set<number>();
+  const partitions: ClassPartition[] = [];
+  const labelled = rules.map((rule, position) => ({ peers: rule.peers, protocols: rule.protocols, position }));
+
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const byClass = classTerms(labelled, family);
+    for (const cls of ACCESS_CLASSES) {
+      const list = byClass[cls];
+      if (list.length === 0) continue;
+      const compressed = compressTerms(list);
+      const positions = list.map((t) => t.label.position);
+      const natural = compressed.terms.reduce((total, t) => total + (t.leaves.length / 2) * t.values.length, 0);
+      const budget = options.budget ?? Math.max(DEFAULT_BUDGET, REGIONS_PER_BOX * natural);
+      const boxes = sweepFirstMatch(compressed.leafCount, compressed.terms, { runnerUp: true, budget });
+      if (!boxes) {
+        for (const p of positions) incomplete.add(p);
         continue;
       }
-
-      const correlated: number[] = [];
-      for (let k = 0; k < earlier.length; ) {
-        const i = ruleOf[earlier.boxes[k]!]!;
-        let end = k + 1;
-        while (end < earlier.length && ruleOf[earlier.boxes[end]!] === i) end++;
-        if (
-          action[i] !== mine &&
-          // j does not lie inside i, and i does not lie inside j (an exception before a general rule)
-          work.leavesSome(from, to, earlier.boxes, k, end, rest, restSpare) &&
-          work.leavesSome(ruleStart[i]!, ruleStart[i + 1]!, null, from, to, rest, restSpare)
-        ) {
-          correlated.push(i);
-        }
-        k = end;
+      compressed.terms.forEach((t, k) => {
+        const p = positions[k]!;
+        area[p] = area[p]! + sizeOf(t);
+      });
+      for (const box of boxes) {
+        const j = positions[box.term]!;
+        won[j] = won[j]! + (box.hi - box.lo + 1) * (box.to - box.from + 1);
+        const next = box.second === -1 ? -1 : positions[box.second]!;
+        if (next === -1 || rules[next]!.action !== rules[j]!.action) laterSame[j] = 0;
+        else (laterOthers[j] ??= new Set()).add(next);
       }
-      if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
-
-      later.sort();
-      const coveringLater: number[] = [];
-      let conflict = false;
-      for (let k = 0; k < later.length && pieces.length > 0; k++) {
-        const c = later.boxes[k]!;
-        if (!work.apply(pieces, c, spare)) continue;
-        const i = ruleOf[c]!;
-        if (action[i] !== mine) {
-          conflict = true;
-          break;
-        }
-        [pieces, spare] = [spare, pieces];
-        if (coveringLater[coveringLater.length - 1] !== i) coveringLater.push(i);
-      }
-      if (!conflict && pieces.length === 0) anomalies.push({ kind: 'redundant', rule: j, others: coveringLater, by: 'later' });
-    } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
-      incomplete.push(j);
+      partitions.push({ positions, terms: compressed.terms, termOf: new Map(positions.map((p, k) => [p, k])), boxes });
     }
   }
-  return { anomalies, incomplete };
+
+  /** Whether rule `i` lies inside rule `j` in every family and class it matches. */
+  const liesInside = (i: number, j: number): boolean =>
+    partitions.every((part) => {
+      const ti = part.termOf.get(i);
+      if (ti === undefined) return true;
+      const tj = part.termOf.get(j);
+      if (tj === undefined) return false;
+      const a = part.terms[ti]!;
+      const b = part.terms[tj]!;
+      return inside(leafIntervals(a), leafIntervals(b)) && inside(a.values, b.values);
+    });
+
+  /** Earlier rules deciding part of rule j's packets, for which `wanted` holds, at most MAX_OTHERS. */
+  const deciders = (j: number, wanted: (i: number) => boolean): number[] => {
+    const found = new Set<number>();
+    for (const part of partitions) {
+      const tj = part.termOf.get(j);
+      if (tj === undefined) continue;
+      part.tree ??= new BoxTree(part.boxes);
+      const term = part.terms[tj]!;
+      for (let k = 0; k < term.leaves.length; k += 2) {
+        for (const v of term.values) {
+          const stopped = part.tree.query(term.leaves[k]!, term.leaves[k + 1]!, v.from, v.to, (box) => {
+            const i = part.positions[box.term]!;
+            if (i !== j && !found.has(i) && wanted(i)) found.add(i);
+            return found.size >= MAX_OTHERS;
+          });
+          if (stopped) return [...found].sort((a, b) => a - b);
+        }
+      }
+    }
+    return [...found].sort((a, b) => a - b);
+  };
+
+  const anomalies: ChainAnomaly[] = [];
+  for (let j = 0; j < n; j++) {
+    if (incomplete.has(j) || area[j] === 0) continue;
+    const action = rules[j]!.action;
+    if (won[j] === 0) {
+      const conflicting = deciders(j, (i) => rules[i]!.action !== action);
+      if (conflicting.length > 0) anomalies.push({ kind: 'shadowed', rule: j, others: conflicting });
+      else anomalies.push({ kind: 'redundant', rule: j, others: deciders(j, () => true), by: 'earlier' });
+      continue;
+    }
+    if (won[j]! < area[j]!) {
+      const correlated = deciders(j, (i) => rules[i]!.action !== action && !liesInside(i, j));
+      if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
+    }
+    if (laterSame[j] === 1) {
+      const others = [...(laterOthers[j] ?? [])].sort((a, b) => a - b).slice(0, MAX_OTHERS);
+      anomalies.push({ kind: 'redundant', rule: j, others, by: 'later' });
+    }
+  }
+  return { anomalies, incomplete: [...incomplete].sort((a, b) => a - b) };
 }
 
 /** An anomaly of one policy rule, merged over every host and chain where it shows. */

@@ -1,0 +1,75 @@
+/**
+ * A static k-d tree over the disjoint boxes of one partition (compressed address leaves × values),
+ * answering "which boxes meet this box?" with bounding-box pruning and early exit. Splits alternate
+ * between the two dimensions at the median; a query visits O(√n + k) nodes for k boxes met.
+ */
+import type { SweepBox } from '../../access/sweep.js';
+
+const LEAF_SIZE = 8;
+
+export class BoxTree {
+  private readonly order: SweepBox[];
+  /** Per node: [from, to) slice of `order`, children, and the bounding box of its boxes. */
+  private readonly start: number[] = [];
+  private readonly end: number[] = [];
+  private readonly left: number[] = [];
+  private readonly right: number[] = [];
+  private readonly minLo: number[] = [];
+  private readonly maxHi: number[] = [];
+  private readonly minFrom: number[] = [];
+  private readonly maxTo: number[] = [];
+
+  constructor(boxes: readonly SweepBox[]) {
+    this.order = [...boxes];
+    if (this.order.length > 0) this.build(0, this.order.length, 0);
+  }
+
+  private build(from: number, to: number, depth: number): number {
+    const node = this.start.length;
+    this.start.push(from);
+    this.end.push(to);
+    this.left.push(-1);
+    this.right.push(-1);
+    let minLo = Infinity;
+    let maxHi = -Infinity;
+    let minFrom = Infinity;
+    let maxTo = -Infinity;
+    for (let i = from; i < to; i++) {
+      const b = this.order[i]!;
+      if (b.lo < minLo) minLo = b.lo;
+      if (b.hi > maxHi) maxHi = b.hi;
+      if (b.from < minFrom) minFrom = b.from;
+      if (b.to > maxTo) maxTo = b.to;
+    }
+    this.minLo.push(minLo);
+    this.maxHi.push(maxHi);
+    this.minFrom.push(minFrom);
+    this.maxTo.push(maxTo);
+    if (to - from > LEAF_SIZE) {
+      const slice = this.order.slice(from, to);
+      slice.sort(depth % 2 === 0 ? (a, b) => a.lo - b.lo : (a, b) => a.from - b.from);
+      for (let i = 0; i < slice.length; i++) this.order[from + i] = slice[i]!;
+      const mid = (from + to) >> 1;
+      this.left[node] = this.build(from, mid, depth + 1);
+      this.right[node] = this.build(mid, to, depth + 1);
+    }
+    return node;
+  }
+
+  /** Calls `visit` for every box meeting [lo, hi] × [from, to] until it returns true (stop). Returns whether stopped. */
+  query(lo: number, hi: number, from: number, to: number, visit: (box: SweepBox) => boolean): boolean {
+    if (this.order.length === 0) return false;
+    const stack = [0];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (this.minLo[node]! > hi || this.maxHi[node]! < lo || this.minFrom[node]! > to || this.maxTo[node]! < from) continue;
+      if (this.left[node] === -1) {
+        for (let i = this.start[node]!; i < this.end[node]!; i++) {
+          const b = this.order[i]!;
+          if (b.lo <= hi && lo <= b.hi && b.from <= to && from <= b.to && visit(b)) return true;
+        }
+      } else stack.push(this.right[node]!, this.left[node]!);
+    }
+    return false;
+  }
+}
