@@ -12,7 +12,10 @@
  *   not counted as a rule);
  * - correlated: an earlier rule with a different action decides part of the rule's packets while the
  *   rule decides others, and that earlier rule does not lie inside the rule (an exception written
- *   before a general rule is the usual idiom, not an anomaly).
+ *   before a general rule is the usual idiom, not an anomaly);
+ * - overridden (when rules carry their service): an earlier rule of another service decides part of
+ *   the rule's packets the other way (accept against drop or reject), exception or not: one agency's
+ *   rule undoes another's.
  *
  * Cost: one runner-up sweep per family and class (see sweep.ts), then, only for rules that lose part
  * of their area, a query of the partition's k-d tree (box-tree.ts) over the rule's boxes, stopping
@@ -25,7 +28,7 @@ import { type SweepBox, type SweepTerm, sweepFirstMatch } from '../../access/swe
 import type { Direction, FleetModel, ResolvedRule } from '../../model/index.js';
 import { BoxTree } from './box-tree.js';
 
-export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated';
+export type AnomalyKind = 'shadowed' | 'redundant' | 'correlated' | 'overridden';
 
 /** One anomaly of the rule at `rule` (its position in the chain). */
 export interface ChainAnomaly {
@@ -53,7 +56,9 @@ const REGIONS_PER_BOX = 16;
 /** Most rules named as `others` of one anomaly; the search stops there. */
 export const MAX_OTHERS = 16;
 
-type ChainRule = Pick<ResolvedRule, 'peers' | 'protocols' | 'action'>;
+type ChainRule = Pick<ResolvedRule, 'peers' | 'protocols' | 'action'> & { service?: string };
+
+const allows = (rule: ChainRule) => rule.action === 'accept';
 
 /** One family and class of the chain: its terms (labelled by rule position), partition and index. */
 interface ClassPartition {
@@ -176,6 +181,11 @@ export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisO
     if (won[j]! < area[j]!) {
       const correlated = deciders(j, (i) => rules[i]!.action !== action && !liesInside(i, j));
       if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
+    }
+    const service = rules[j]!.service;
+    if (service !== undefined && won[j]! < area[j]!) {
+      const others = deciders(j, (i) => rules[i]!.service !== undefined && rules[i]!.service !== service && allows(rules[i]!) !== allows(rules[j]!));
+      if (others.length > 0) anomalies.push({ kind: 'overridden', rule: j, others });
     }
     if (laterSame[j] === 1) {
       const others = [...(laterOthers[j] ?? [])].sort((a, b) => a - b).slice(0, MAX_OTHERS);
