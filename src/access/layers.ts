@@ -36,7 +36,23 @@ export interface LayerRegion<T> {
   to: number;
 }
 
-const compareBig = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * Sorted distinct values. Comparing bigints in a sort callback is slow, so values that fit a double
+ * (IPv4) sort as numbers and wider ones (IPv6) as fixed-width hex strings, both natively.
+ */
+function sortedDistinct(values: readonly bigint[]): bigint[] {
+  const out: bigint[] = [];
+  if (values.every((v) => v <= NUMBER_SAFE)) {
+    const numbers = Float64Array.from(values, (v) => Number(v)).sort();
+    for (let i = 0; i < numbers.length; i++) if (i === 0 || numbers[i] !== numbers[i - 1]) out.push(BigInt(numbers[i]!));
+    return out;
+  }
+  const keys = values.map((v) => v.toString(16).padStart(33, '0')).sort();
+  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) out.push(BigInt(`0x${keys[i]}`));
+  return out;
+}
+
+const NUMBER_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The first-match partition of `terms` (in order), as one or more ordered layers. */
 export function layeredPartition<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits = DEFAULT_LIMITS): LayerRegion<T>[][] {
@@ -76,9 +92,7 @@ export function compressTerms<T>(terms: ReadonlyArray<LayerTerm<T>>): Compressed
   for (const t of terms) {
     for (const r of t.addresses) all.push(r.start, r.end + 1n);
   }
-  all.sort(compareBig);
-  const points: bigint[] = [];
-  for (const p of all) if (points.length === 0 || points[points.length - 1] !== p) points.push(p);
+  const points = sortedDistinct(all);
   // Binary search, not a Map: V8 hashes bigints poorly (IPv6 addresses sharing their low bits collide).
   const index = (value: bigint): number => {
     let lo = 0;

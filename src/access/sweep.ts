@@ -103,6 +103,10 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
   const us = new Int32Array(size);
   const maxw = new Int32Array(size).fill(NONE);
   const max2 = new Int32Array(size).fill(NONE);
+  // The two smallest active terms of each node's heap, kept current: a heap changes only where a term
+  // enters (pushed there) or leaves (its canonical nodes, recomputed then).
+  const h1 = new Int32Array(size).fill(NONE);
+  const h2 = new Int32Array(size).fill(NONE);
   const active = new Uint8Array(terms.length);
   /** Subtrees whose largest value of this array is below the term cannot change. */
   const pruneBy = runnerUp ? max2 : maxw;
@@ -113,27 +117,26 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
   let value = 0;
   let lo = 0;
   let hi = 0;
-  // The two smallest active terms of a heap, written by `top2`.
-  let first = NONE;
-  let second = NONE;
-
-  const clean = (heap: number[]) => {
-    while (heap.length > 0 && active[heap[0]!] === 0) heapPop(heap);
-  };
-  const top2 = (node: number): void => {
-    first = NONE;
-    second = NONE;
+  /** Recomputes a node's two smallest active terms after one of its terms left. */
+  const refresh = (node: number): void => {
+    let first = NONE;
+    let second = NONE;
     const heap = heaps[node];
-    if (!heap) return;
-    clean(heap);
-    if (heap.length === 0) return;
-    first = heap[0]!;
-    if (!runnerUp) return;
-    heapPop(heap);
-    // A term that left and came back (several value ranges) may sit in the heap twice: skip its copy.
-    while (heap.length > 0 && (active[heap[0]!] === 0 || heap[0] === first)) heapPop(heap);
-    if (heap.length > 0) second = heap[0]!;
-    heapPush(heap, first);
+    if (heap) {
+      while (heap.length > 0 && active[heap[0]!] === 0) heapPop(heap);
+      if (heap.length > 0) {
+        first = heap[0]!;
+        if (runnerUp) {
+          heapPop(heap);
+          // A term that left and came back (several value ranges) may sit in the heap twice: skip its copy.
+          while (heap.length > 0 && (active[heap[0]!] === 0 || heap[0] === first)) heapPop(heap);
+          if (heap.length > 0) second = heap[0]!;
+          heapPush(heap, first);
+        }
+      }
+    }
+    h1[node] = first;
+    h2[node] = second;
   };
   const close = (l: number, h: number, since: number, winner: number, runner: number) => {
     if (winner !== NONE && since <= value - 1) batch.push({ lo: l, hi: h, from: since, to: value - 1, term: winner, second: runner === NONE ? -1 : runner });
@@ -186,6 +189,10 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
     if (hi < nl || nr < lo) return 0;
     if (lo <= nl && nr <= hi) {
       heapPush((heaps[node] ??= []), term);
+      if (term < h1[node]!) {
+        h2[node] = h1[node]!;
+        h1[node] = term;
+      } else if (term < h2[node]!) h2[node] = term;
       raise(node, nl, nr);
       return 1;
     }
@@ -203,9 +210,9 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
    */
   const lower = (node: number, nl: number, nr: number, a1: number, a2: number): void => {
     if (pruneBy[node]! < term) return;
-    top2(node);
+    const first = h1[node]!;
     const m1 = Math.min(a1, first);
-    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, second) : NONE;
+    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, h2[node]!) : NONE;
     if (uw[node] !== MIXED && below[node] === 0) {
       if (uw[node] === m1 && u2[node] === m2) return;
       close(nl, nr, us[node]!, uw[node]!, u2[node]!);
@@ -221,13 +228,14 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
   const leave = (node: number, nl: number, nr: number, a1: number, a2: number): number => {
     if (hi < nl || nr < lo) return 0;
     if (lo <= nl && nr <= hi) {
+      refresh(node);
       lower(node, nl, nr, a1, a2);
       return 1;
     }
     pushdown(node);
-    top2(node);
+    const first = h1[node]!;
     const m1 = Math.min(a1, first);
-    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, second) : NONE;
+    const m2 = runnerUp ? Math.min(Math.max(a1, first), a2, h2[node]!) : NONE;
     const mid = (nl + nr) >> 1;
     const count = leave(2 * node, nl, mid, m1, m2) + leave(2 * node + 1, mid + 1, nr, m1, m2);
     below[node] = below[node]! - count;
