@@ -2,7 +2,7 @@
  * The reference evaluator: what the policy says one packet meets on one host, decided from the model
  * alone, in the order the emitted rulesets decide it (nftables and iptables outputs follow this
  * order): blocklist, loopback, conntrack state, essential ICMP, the rules (first match wins), default drop.
- * It is the oracle of the kernel tests and the engine of `benteng query`.
+ * It is the oracle of the kernel tests and of the access model's tests (src/access answers `query`).
  */
 import type { AddressSet, BaselineSettings, Family, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
 import { parseAddress } from '../net/address.js';
