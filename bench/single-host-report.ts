@@ -145,14 +145,14 @@ export function renderSection(input: ReportInput): string {
   return lines.join('\n');
 }
 
-/** Replaces the marked section in `file`, or appends it (creating the file when needed). */
-export async function replaceSection(file: string, section: string): Promise<void> {
+/** Replaces the section between `markers` in `file`, or appends it (creating the file when needed). */
+export async function replaceSection(file: string, section: string, markers: { start: string; end: string } = { start: SECTION_START, end: SECTION_END }): Promise<void> {
   const text = existsSync(file) ? await readFile(file, 'utf8') : '';
-  const start = text.indexOf(SECTION_START);
-  const end = text.indexOf(SECTION_END, start);
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end, start);
   const next =
     start !== -1 && end !== -1
-      ? `${text.slice(0, start)}${section}${text.slice(end + SECTION_END.length)}`
+      ? `${text.slice(0, start)}${section}${text.slice(end + markers.end.length)}`
       : `${text}${text === '' || text.endsWith('\n\n') ? '' : text.endsWith('\n') ? '\n' : '\n\n'}${section}\n`;
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, next);

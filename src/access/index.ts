@@ -30,8 +30,12 @@ export const VALUE_MAX: Record<AccessClass, number> = { tcp: 65535, udp: 65535, 
 export type Region = LayerRegion<ResolvedRule>;
 
 export interface ClassAccess {
-  /** Ordered layers: the first layer with a region containing the packet decides it. */
-  layers: Region[][];
+  /** Ordered layers: the first layer with a region containing the packet decides it (built on first read). */
+  readonly layers: Region[][];
+  /** Whether `layers` has been built. */
+  readonly built: boolean;
+  /** The class's terms in chain order, what the layers partition. */
+  readonly terms: ReadonlyArray<LayerTerm<ResolvedRule>>;
 }
 
 export interface BaselineDecisions {
@@ -114,14 +118,22 @@ export function chainAccess(host: HostModel, direction: Direction, baseline: Bas
   const icmp = baselineIcmpTypes(baseline.icmp);
   const family = (f: Family): FamilyAccess => {
     const terms = classTerms(rules, f);
+    // Each class's partition is built on first use: `query` on one port needs one of the eight.
+    const lazy = (cls: AccessClass): ClassAccess => {
+      let layers: Region[][] | undefined;
+      return {
+        get layers() {
+          return (layers ??= layeredPartition(terms[cls], limits));
+        },
+        get built() {
+          return layers !== undefined;
+        },
+        terms: terms[cls],
+      };
+    };
     return {
       baseline: { established: baseline.established, loopback: baseline.loopback, icmpTypes: f === 'ipv4' ? icmp.icmp : icmp.icmpv6 },
-      classes: {
-        tcp: { layers: layeredPartition(terms.tcp, limits) },
-        udp: { layers: layeredPartition(terms.udp, limits) },
-        icmp: { layers: layeredPartition(terms.icmp, limits) },
-        other: { layers: layeredPartition(terms.other, limits) },
-      },
+      classes: { tcp: lazy('tcp'), udp: lazy('udp'), icmp: lazy('icmp'), other: lazy('other') },
     };
   };
   return { host, direction, rules, families: { ipv4: family('ipv4'), ipv6: family('ipv6') } };
@@ -156,6 +168,18 @@ export function classOf(protocol: 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'other', f
   return 'other';
 }
 
+/**
+ * The deciding rule of the chain at one point, or undefined (default drop). A class whose partition is
+ * not built yet answers from its terms (the first term holding the point, O(terms)), so one question
+ * does not pay for the whole partition; the answer is the same (test/access/model.test.ts).
+ */
+export function ruleAt(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): ResolvedRule | undefined {
+  const access = chain.families[family].classes[cls];
+  if (access.built) return regionAt(chain, family, cls, peer, value)?.label;
+  const term = access.terms.find((t) => t.values.some((v) => v.from <= value && value <= v.to) && t.addresses.some((r) => r.start <= peer && peer <= r.end));
+  return term?.label;
+}
+
 /** The region of the chain's rules containing the point, or undefined (default drop). */
 export function regionAt(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): Region | undefined {
   for (const layer of chain.families[family].classes[cls].layers) {
@@ -168,8 +192,8 @@ export function regionAt(chain: ChainAccess, family: Family, cls: AccessClass, p
 /** What the chain decides for a new connection (not on loopback) at one point of the packet space. */
 export function decide(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): Decision {
   if (cls === 'icmp' && chain.families[family].baseline.icmpTypes.has(value)) return { verdict: 'accept', reason: 'icmp-baseline' };
-  const region = regionAt(chain, family, cls, peer, value);
-  if (region) return { verdict: region.label.action, reason: 'rule', rule: region.label };
+  const rule = ruleAt(chain, family, cls, peer, value);
+  if (rule) return { verdict: rule.action, reason: 'rule', rule };
   return { verdict: 'drop', reason: 'default-drop' };
 }
 
