@@ -9,6 +9,7 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { diffAccess } from '../src/diff/index.js';
 import { checkPolicies } from '../src/pipeline.js';
 import { queryAccess } from '../src/query/index.js';
@@ -72,10 +73,8 @@ async function timeQuery(services: number): Promise<{ rules: number; firstMs: nu
   }
 }
 
-async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const servicesAt = args.indexOf('--services');
-  const services = servicesAt === -1 ? 2000 : Number(args[servicesAt + 1]);
+/** Measures and (unless `results` is undefined) writes the section; returns its text. */
+export async function runQueryDiff(services: number, results: string | undefined): Promise<string> {
   const diff = await timeDiff();
   const query = await timeQuery(services);
   const section = [
@@ -93,8 +92,13 @@ async function main(): Promise<void> {
     `| \`query\` on the same host: each further answer | ${query.nextMs.toFixed(2)} |`,
     MARKERS.end,
   ].join('\n');
-  console.log(section);
-  if (!args.includes('--no-results')) await replaceSection(join(REPO_ROOT, 'bench', 'RESULTS.md'), section, MARKERS);
+  if (results) await replaceSection(results, section, MARKERS);
+  return section;
 }
 
-await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const args = process.argv.slice(2);
+  const servicesAt = args.indexOf('--services');
+  const services = servicesAt === -1 ? 2000 : Number(args[servicesAt + 1]);
+  console.log(await runQueryDiff(services, args.includes('--no-results') ? undefined : join(REPO_ROOT, 'bench', 'RESULTS.md')));
+}

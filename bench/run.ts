@@ -9,7 +9,8 @@
  *   npm run bench -- --sizes 1k,10k     chosen sizes; also --runs N, --no-kernel, --results FILE
  *
  * Then the single-host shapes (bench/single-host.ts; 2k only with a 60 s timeout under --quick) add
- * their section to the same results file; `--no-single-host` skips them.
+ * their section to the same results file, and `query` / `diff` are timed (bench/query-diff.ts);
+ * `--no-single-host` skips both.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { formatAddress } from '../src/net/address.js';
 import { BENCH_TODAY, ensureCompiled, machineLine, OUT_ROOT, REPO_ROOT } from './common.js';
 import { type FleetFeatures, FLEET_SIZES, type FleetSizeName, generateFleet, writeFleet } from './fleet-generator.js';
 import { kernelUnavailable, type LoadKind, type LoadTiming, measurePerPacket, Namespaces, PER_PACKET_CONFIGS, type PerPacketConfig, type PerPacketPlan, type PerPacketResult, timeEmptyLoad, timeLoads } from './kernel.js';
+import { runQueryDiff } from './query-diff.js';
 import { defaultOptions as singleHostDefaults, runSingleHost } from './single-host.js';
 import { freshState, pipelineStages, resolvedRuleCount, type Stage, type StageState } from './stages.js';
 
@@ -553,6 +555,7 @@ async function main(): Promise<void> {
     if (!options.kernel) singleHost.kernelSizes = [];
     singleHostFailed = (await runSingleHost(singleHost)).failed;
     if (singleHostFailed) process.stderr.write('bench: a single-host build or kernel load failed, or its policy has lint errors\n');
+    process.stdout.write(`${await runQueryDiff(options.quick ? 200 : 2000, options.results)}\n`);
   }
 
   const failed = results.filter((r) => r.build.runs.some((b) => b.exitCode !== 0));
