@@ -12,7 +12,7 @@ import type { ResolvedRule, Verdict } from '../model/index.js';
 import { normalizeRanges } from '../net/address-set.js';
 import { type AddressRange, type Family } from '../net/address.js';
 import { fullRange } from '../net/address-set.js';
-import { type AccessClass, type ChainAccess, VALUE_MAX } from './index.js';
+import { type AccessClass, type ChainAccess, type Region, VALUE_MAX } from './index.js';
 import { coversInternet, isInternetSize, publicSize } from './internet.js';
 
 /** A piece of one line of the packet space with its verdict; `rule` is absent for the baseline. */
@@ -39,6 +39,19 @@ function subtract(piece: AddressRange, decided: readonly AddressRange[]): Addres
 
 /** What the chain decides for new connections from (ingress) or to (egress) every peer at one value; gaps are the default drop. */
 export function cutAt(chain: ChainAccess, family: Family, cls: AccessClass, value: number): CutPiece[] {
+  // Several lint rules ask the same chain about the same ports (22, 3389, …): cut each line once.
+  let cuts = CUTS.get(chain);
+  if (!cuts) CUTS.set(chain, (cuts = new Map()));
+  const key = `${family} ${cls} ${value}`;
+  let pieces = cuts.get(key);
+  if (!pieces) cuts.set(key, (pieces = cutLayers(chain, family, cls, chain.families[family].classes[cls].layers, value)));
+  return pieces;
+}
+
+const CUTS = new WeakMap<ChainAccess, Map<string, CutPiece[]>>();
+
+/** `cutAt` over the given layers (the chain's, or a subset of their regions). */
+function cutLayers(chain: ChainAccess, family: Family, cls: AccessClass, layers: readonly Region[][], value: number): CutPiece[] {
   const access = chain.families[family];
   if (cls === 'icmp' && access.baseline.icmpTypes.has(value)) {
     const full = fullRange(family);
@@ -46,7 +59,7 @@ export function cutAt(chain: ChainAccess, family: Family, cls: AccessClass, valu
   }
   const out: CutPiece[] = [];
   let decided: AddressRange[] = [];
-  for (const layer of access.classes[cls].layers) {
+  for (const layer of layers) {
     const hits = layer.filter((r) => r.from <= value && value <= r.to);
     if (hits.length === 0) continue;
     for (const hit of hits) {
@@ -76,8 +89,12 @@ export function decidingRules(chain: ChainAccess, family: Family, cls: AccessCla
 
 /** Value intervals of a class on which one decision over the peers holds, inside [from, to]. */
 export function valueIntervals(chain: ChainAccess, family: Family, cls: AccessClass, from = 0, to = VALUE_MAX[cls]): Array<{ from: number; to: number }> {
+  return intervalsOf(chain, family, cls, chain.families[family].classes[cls].layers, from, to);
+}
+
+function intervalsOf(chain: ChainAccess, family: Family, cls: AccessClass, layers: readonly Region[][], from: number, to: number): Array<{ from: number; to: number }> {
   const bounds = new Set<number>([from, to + 1]);
-  for (const layer of chain.families[family].classes[cls].layers) {
+  for (const layer of layers) {
     for (const r of layer) {
       if (r.from > from && r.from <= to) bounds.add(r.from);
       if (r.to + 1 > from && r.to + 1 <= to) bounds.add(r.to + 1);
@@ -91,6 +108,28 @@ export function valueIntervals(chain: ChainAccess, family: Family, cls: AccessCl
   }
   const sorted = [...bounds].sort((a, b) => a - b);
   return sorted.slice(0, -1).map((b, i) => ({ from: b, to: sorted[i + 1]! - 1 }));
+}
+
+/**
+ * How much of the traffic from or to `peers` (normalised, one family) on values [from, to] the chain
+ * accepts: `some` when any of it, `all` when every peer on every value. Only the regions meeting that
+ * box are cut, so the cost follows the box, not the chain.
+ */
+export function acceptanceOver(chain: ChainAccess, family: Family, cls: AccessClass, peers: readonly AddressRange[], from: number, to: number): { some: boolean; all: boolean } {
+  const meets = (r: Region) => r.to >= from && r.from <= to && peers.some((p) => p.start <= r.end && r.start <= p.end);
+  const layers = chain.families[family].classes[cls].layers.map((layer) => layer.filter(meets));
+  let some = false;
+  let all = true;
+  for (const interval of intervalsOf(chain, family, cls, layers, from, to)) {
+    const accepted = normalizeRanges(cutLayers(chain, family, cls, layers, interval.from).filter((p) => p.verdict === 'accept'));
+    for (const p of peers) {
+      const inside = accepted.find((a) => a.start <= p.start && p.start <= a.end);
+      if (!inside || inside.end < p.end) all = false;
+      if (accepted.some((a) => a.start <= p.end && p.start <= a.end)) some = true;
+    }
+    if (some && !all) break;
+  }
+  return { some, all };
 }
 
 export interface InternetExposure {

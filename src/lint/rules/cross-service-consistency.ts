@@ -1,8 +1,8 @@
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { HostModel, ProtocolMatch, ResolvedRule } from '../../model/index.js';
-import { acceptedAt, valueIntervals } from '../../access/exposure.js';
+import { acceptanceOver } from '../../access/exposure.js';
 import type { AccessClass, ChainAccess } from '../../access/index.js';
-import { type AddressSet, setsOverlap, subtractSets } from '../../net/address-set.js';
+import type { AddressSet } from '../../net/address-set.js';
 import { parsePeer } from '../../net/peer.js';
 import { defineRule } from '../rule.js';
 import { DEFAULTS, describeProtocols, placedRules, serviceAddresses } from '../rule-views.js';
@@ -20,13 +20,9 @@ function acceptance(chain: ChainAccess, peers: AddressSet, protocols: readonly P
     let some = false;
     let all = true;
     for (const { cls, from, to } of classRanges(protocols, family)) {
-      for (const interval of valueIntervals(chain, family, cls, from, to)) {
-        const accepted = acceptedAt(chain, family, cls, interval.from);
-        const wanted = { ipv4: [], ipv6: [], [family]: peers[family] } as AddressSet;
-        const got = { ipv4: [], ipv6: [], [family]: accepted } as AddressSet;
-        if (setsOverlap(wanted, got)) some = true;
-        if (subtractSets(wanted, got)[family].length > 0) all = false;
-      }
+      const over = acceptanceOver(chain, family, cls, peers[family], from, to);
+      some ||= over.some;
+      all &&= over.all;
     }
     byFamily.push(all && some ? 'all' : some ? 'some' : 'none');
   }
