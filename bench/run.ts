@@ -9,8 +9,9 @@
  *   npm run bench -- --sizes 1k,10k     chosen sizes; also --runs N, --no-kernel, --results FILE
  *
  * Then the single-host shapes (bench/single-host.ts; 2k only with a 60 s timeout under --quick) add
- * their section to the same results file, and `query` / `diff` are timed (bench/query-diff.ts);
- * `--no-single-host` skips both.
+ * their section to the same results file, `query` / `diff` are timed (bench/query-diff.ts) and, unless
+ * --quick, the single-host shapes are timed stage by stage (bench/single-host-stages.ts);
+ * `--no-single-host` skips all three.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { type FleetFeatures, FLEET_SIZES, type FleetSizeName, generateFleet, wri
 import { kernelUnavailable, type LoadKind, type LoadTiming, measurePerPacket, Namespaces, PER_PACKET_CONFIGS, type PerPacketConfig, type PerPacketPlan, type PerPacketResult, timeEmptyLoad, timeLoads } from './kernel.js';
 import { runQueryDiff } from './query-diff.js';
 import { defaultOptions as singleHostDefaults, runSingleHost } from './single-host.js';
+import { runSingleHostStages } from './single-host-stages.js';
 import { freshState, pipelineStages, resolvedRuleCount, type Stage, type StageState } from './stages.js';
 
 const SIZE_ORDER: readonly FleetSizeName[] = ['1k', '10k', '100k'];
@@ -556,6 +558,7 @@ async function main(): Promise<void> {
     singleHostFailed = (await runSingleHost(singleHost)).failed;
     if (singleHostFailed) process.stderr.write('bench: a single-host build or kernel load failed, or its policy has lint errors\n');
     process.stdout.write(`${await runQueryDiff(options.quick ? 200 : 2000, options.results)}\n`);
+    if (!options.quick) process.stdout.write(`${await runSingleHostStages(['2k', '10k', '20k', '100k'], options.results)}\n`);
   }
 
   const failed = results.filter((r) => r.build.runs.some((b) => b.exitCode !== 0));

@@ -1,8 +1,10 @@
 /**
  * The pipeline stages the benchmark times in-process, each a named step over a shared state, in the
- * order `benteng build` runs them. A stage that cannot run yet carries `unavailable` (the harness then
+ * order `benteng build` runs them (the access model is its own stage here, shared by lint and emit as
+ * in the pipeline). A stage that cannot run yet carries `unavailable` (the harness then
  * reports "not yet available" instead of failing).
  */
+import { ACCESS_CLASSES, FleetAccess } from '../src/access/index.js';
 import type { Backend } from '../src/build/compiled-host.js';
 import { emitHost } from '../src/emit/index.js';
 import { lintPolicy, loadLintConfig } from '../src/lint/index.js';
@@ -18,6 +20,8 @@ export interface StageState {
   loaded?: LoadedPolicies;
   policy?: PolicySet;
   model?: FleetModel;
+  /** The access model, every class of every host built by the `access` stage and shared by lint and emit. */
+  access?: FleetAccess;
   /** Text emitted per backend (every host, whatever its own backend), kept for sizes and the kernel. */
   emitted: { nftables: Map<string, string>; iptablesV4: Map<string, string>; iptablesV6: Map<string, string> };
   /** Diagnostic counts by severity of the stages run so far. */
@@ -50,7 +54,7 @@ function emitStage(backend: Backend): Stage {
     run(state) {
       const model = required(state.model, 'the model');
       for (const host of model.hosts) {
-        const { ruleset } = emitHost(host, model.baseline, [backend]);
+        const { ruleset } = emitHost(host, model.baseline, [backend], state.access?.host(host));
         if (backend === 'nftables') state.emitted.nftables.set(host.name, ruleset.nft!);
         else {
           state.emitted.iptablesV4.set(host.name, ruleset.rulesV4!);
@@ -88,12 +92,23 @@ export function pipelineStages(): Stage[] {
       },
     },
     {
+      name: 'access',
+      run(state) {
+        const access = new FleetAccess(required(state.model, 'the model'));
+        for (const host of state.model!.hosts) {
+          const { ingress, egress } = access.host(host);
+          for (const chain of [ingress, egress]) for (const family of ['ipv4', 'ipv6'] as const) for (const cls of ACCESS_CLASSES) void chain.families[family].classes[cls].layers;
+        }
+        state.access = access;
+      },
+    },
+    {
       name: 'lint',
       async run(state) {
         const config = await loadLintConfig(state.dir);
         count(state, config.diagnostics);
         const sources = new Map(required(state.loaded, 'the loaded policies').documents.map((d) => [d.source.file, d.source.text]));
-        const findings = lintPolicy({ policy: required(state.policy, 'the validated policy'), model: required(state.model, 'the model'), config: config.config, sources });
+        const findings = lintPolicy({ policy: required(state.policy, 'the validated policy'), model: required(state.model, 'the model'), config: config.config, sources, ...(state.access ? { access: state.access } : {}) });
         count(state, findings);
         state.lintCodes = new Map();
         for (const f of findings) state.lintCodes.set(`${f.severity} ${f.code}`, (state.lintCodes.get(`${f.severity} ${f.code}`) ?? 0) + 1);

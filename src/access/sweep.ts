@@ -148,15 +148,17 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
     maxw[node] = winner;
     max2[node] = runner;
   };
+  const copy = (from: number, to: number) => {
+    uw[to] = uw[from]!;
+    u2[to] = u2[from]!;
+    us[to] = us[from]!;
+    maxw[to] = maxw[from]!;
+    max2[to] = max2[from]!;
+  };
   const pushdown = (node: number) => {
     if (uw[node] === MIXED) return;
-    for (const c of [2 * node, 2 * node + 1]) {
-      uw[c] = uw[node]!;
-      u2[c] = u2[node]!;
-      us[c] = us[node]!;
-      maxw[c] = maxw[node]!;
-      max2[c] = max2[node]!;
-    }
+    copy(node, 2 * node);
+    copy(node, 2 * node + 1);
   };
   const pull = (node: number) => {
     const l = 2 * node;
