@@ -145,3 +145,20 @@ ruleCases('cross-service-consistency', {
     },
   ],
 });
+
+ruleCases('family-parity', {
+  valid: [
+    {
+      name: 'the IPv4 internet in two halves and the IPv6 internet in one rule',
+      files: { 'services/a.yaml': service('a', 'ingress:\n  - from: [0.0.0.0/1, "::/0"]\n    ports: [https]\n  - from: 128.0.0.0/1\n    ports: [https]\n') },
+      expected: [],
+    },
+  ],
+  invalid: [
+    {
+      name: 'the IPv4 internet on https through two rules, IPv6 not at all',
+      files: { 'services/a.yaml': service('a', 'ingress:\n  - from: 0.0.0.0/1\n    ports: [https]\n  - from: 128.0.0.0/1\n    ports: [https]\n') },
+      expected: ['services/a.yaml:6:5 wholeFamily', 'services/a.yaml:8:5 wholeFamily'],
+    },
+  ],
+});
