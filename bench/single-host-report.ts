@@ -126,6 +126,36 @@ function kernelCell(m: Measurement): string {
   return runs.map((r) => ms(r.wallMs)).join(' + ');
 }
 
+/**
+ * The access-model issue's targets for these shapes, each with the measured figure and whether it is
+ * met ("not measured" when the size did not run): reported, never asserted.
+ */
+function targetsTable(rows: readonly Measurement[]): string[] {
+  const at = (name: string) => rows.find((m) => m.size.name === name && m.backend === 'nftables');
+  const buildMs = (name: string) => wall(at(name)?.builds ?? []).value;
+  const buildRss = (name: string) => rss(at(name)?.builds ?? []).value;
+  const elements = rows.filter((m) => m.output?.nft).map((m) => m.output!.nft!.vmapElements / (m.policy.serviceRules + m.policy.defaultRules));
+  const kernel = at('20k')?.kernel;
+  const kernelMs = Array.isArray(kernel) && kernel.every((k) => !k.run.timedOut && k.run.exitCode === 0) ? kernel.reduce((n, k) => n + k.run.wallMs, 0) : undefined;
+  const b10 = buildMs('10k');
+  const b100 = buildMs('100k');
+  const line = (target: string, value: number | undefined, shown: (v: number) => string, met: (v: number) => boolean) =>
+    `| ${target} | ${value === undefined ? 'not measured' : shown(value)} | ${value === undefined ? '' : met(value) ? 'yes' : '**no**'} |`;
+  return [
+    '### Targets (access-model issue), nftables',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    line('20,000 rules: `benteng build` (lint included) under 2 s', buildMs('20k'), (v) => `${ms(v)} ms`, (v) => v < 2000),
+    line('20,000 rules: peak RSS under 400 MB', buildRss('20k'), (v) => `${mb(v / 1024)} MB`, (v) => v / 1024 < 400),
+    line('100,000 rules: `benteng build` under 10 s', b100, (v) => `${ms(v)} ms`, (v) => v < 10_000),
+    line('10k → 100k build time ratio under 15', b10 !== undefined && b100 !== undefined ? b100 / b10 : undefined, (v) => v.toFixed(1), (v) => v < 15),
+    line('at most 4 map elements per policy rule', elements.length > 0 ? Math.max(...elements) : undefined, (v) => `${v.toFixed(2)} (largest over the sizes)`, (v) => v <= 4),
+    line('`nft -f` of the 20,000-rule host under 2 s', kernelMs, (v) => `${ms(v)} ms`, (v) => v < 2000),
+    '',
+  ];
+}
+
 export function renderSection(input: ReportInput): string {
   const lines = [SECTION_START, '## Single host', ''];
   lines.push(`Machine: ${input.machine}`, '', `Command: \`${input.command}\``, '');
@@ -141,6 +171,7 @@ export function renderSection(input: ReportInput): string {
     if (backends.length > 1) lines.push(`### ${backend}`, '');
     lines.push(...backendTable(backend, input.measurements.filter((m) => m.backend === backend)), '');
   }
+  if (!input.quick && backends.includes('nftables')) lines.push(...targetsTable(input.measurements));
   lines.push(SECTION_END);
   return lines.join('\n');
 }
