@@ -26,8 +26,10 @@ export interface CheckResult {
 }
 
 /**
- * Runs the front of the pipeline in order: load → validate → resolve → lint. A stage runs only when the
- * stages before it reported no error; the model is present only when the policy resolved cleanly.
+ * Runs the front of the pipeline in order: load → validate → resolve → access → lint. A stage runs only
+ * when the stages before it reported no error; the model and its access model (built per host and
+ * protocol class on first use, then shared by lint, emit, `query` and `diff`) are present only when the
+ * policy resolved cleanly.
  * Lint reads `benteng.yaml` from the policies directory and re-reports the resolver's `rule-expired`
  * warnings as its own `rule-expired` rule (configurable, suppressible), so they are not reported twice.
  */
