@@ -47,7 +47,7 @@ const named = (name: SizeName): SizeSpec => ({ name, services: SINGLE_HOST_SIZES
 export function defaultOptions(quick: boolean): SingleHostOptions {
   return quick
     ? { sizes: [named('2k')], backends: ['nftables'], timeoutS: 60, runs: 1, kernelSizes: ['2k'], lint: true, results: join(OUT_ROOT, 'RESULTS-quick.md'), keep: false, quick, command: 'npx tsx bench/single-host.ts --quick' }
-    : { sizes: (['2k', '20k', '100k'] as const).map(named), backends: ['nftables'], timeoutS: 300, runs: 1, kernelSizes: ['20k'], lint: true, results: join(REPO_ROOT, 'bench', 'RESULTS.md'), keep: false, quick, command: 'npx tsx bench/single-host.ts' };
+    : { sizes: (['2k', '10k', '20k', '100k'] as const).map(named), backends: ['nftables'], timeoutS: 300, runs: 1, kernelSizes: ['20k'], lint: true, results: join(REPO_ROOT, 'bench', 'RESULTS.md'), keep: false, quick, command: 'npx tsx bench/single-host.ts' };
 }
 
 export function parseOptions(argv: readonly string[]): SingleHostOptions {

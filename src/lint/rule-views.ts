@@ -102,12 +102,6 @@ export function protocolsOverlap(a: readonly ProtocolMatch[], b: readonly Protoc
   );
 }
 
-/** The addresses of the hosts a service runs on (every host for the fleet defaults). */
-export function serviceAddresses(model: FleetModel, service: string): AddressSet {
-  const hosts = model.hosts.filter((h) => service === DEFAULTS || h.services.includes(service));
-  return hosts.length === 0 ? emptySet() : unionSets(...hosts.map((h) => h.addresses));
-}
-
 /** The union of the networks tagged `admin`. */
 export function adminAddresses(model: FleetModel): { set: AddressSet; names: string[] } {
   const admin = [...model.networks.values()].filter((n) => n.tags.includes('admin'));

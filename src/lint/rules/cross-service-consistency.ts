@@ -2,10 +2,10 @@ import type { Span } from '../../diagnostics/diagnostic.js';
 import type { HostModel, ProtocolMatch, ResolvedRule } from '../../model/index.js';
 import { acceptanceOver } from '../../access/exposure.js';
 import type { AccessClass, ChainAccess } from '../../access/index.js';
-import type { AddressSet } from '../../net/address-set.js';
+import { type AddressSet, unionSets } from '../../net/address-set.js';
 import { parsePeer } from '../../net/peer.js';
 import { defineRule } from '../rule.js';
-import { DEFAULTS, describeProtocols, placedRules, serviceAddresses } from '../rule-views.js';
+import { DEFAULTS, describeProtocols, placedRules } from '../rule-views.js';
 
 type Acceptance = 'all' | 'some' | 'none';
 
@@ -87,16 +87,27 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
       if (name === DEFAULTS) return policy.defaults?.source.spanOf(['defaults'], 'key');
       return policy.services.find((s) => s.data.service === name)?.source.spanOf(['service'], 'key');
     };
-    const hostsByService = new Map<string, HostModel[]>();
+    // Every service's hosts in one pass over the fleet (the defaults land on every host).
+    const hostsByService = new Map<string, HostModel[]>([[DEFAULTS, [...model.hosts]]]);
+    for (const host of model.hosts) {
+      for (const name of host.services) {
+        const list = hostsByService.get(name);
+        if (list) list.push(host);
+        else hostsByService.set(name, [host]);
+      }
+    }
     const hostsOf = (name: string): HostModel[] => {
       let hosts = hostsByService.get(name);
-      if (!hosts) hostsByService.set(name, (hosts = model.hosts.filter((h) => name === DEFAULTS || h.services.includes(name))));
+      if (!hosts) hostsByService.set(name, (hosts = []));
       return hosts;
     };
     const addressesByService = new Map<string, AddressSet>();
     const addressesOf = (name: string): AddressSet => {
       let set = addressesByService.get(name);
-      if (!set) addressesByService.set(name, (set = serviceAddresses(model, name)));
+      if (!set) {
+        const hosts = hostsOf(name);
+        addressesByService.set(name, (set = hosts.length === 0 ? { ipv4: [], ipv6: [] } : unionSets(...hosts.map((h) => h.addresses))));
+      }
       return set;
     };
     // Many rules ask the same question (same two services, direction and ports): answer it once.
