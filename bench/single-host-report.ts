@@ -153,6 +153,8 @@ function targetsTable(rows: readonly Measurement[]): string[] {
     line('at most 4 map elements per policy rule', elements.length > 0 ? Math.max(...elements) : undefined, (v) => `${v.toFixed(2)} (largest over the sizes)`, (v) => v <= 4),
     line('`nft -f` of the 20,000-rule host under 2 s', kernelMs, (v) => `${ms(v)} ms`, (v) => v < 2000),
     '',
+    'Where the time goes: the stage-by-stage table below (`bench/single-host-stages.ts`, same shapes, in-process).',
+    '',
   ];
 }
 
