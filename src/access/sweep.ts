@@ -81,12 +81,6 @@ function heapPop(heap: number[]): void {
   heap[i] = last;
 }
 
-interface SweepEvent {
-  value: number;
-  term: number;
-  enter: boolean;
-}
-
 /**
  * Disjoint boxes labelled by their first-matching term (and, with `runnerUp`, the second), or
  * `undefined` when more than `budget` boxes would be produced. Boxes with the same labels that form a
@@ -245,13 +239,19 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
     return count;
   };
 
-  const events: SweepEvent[] = [];
+  // Events packed in one number each and sorted natively: value, then leave before enter, then term.
+  const TERM_BITS = 2 ** Math.max(1, Math.ceil(Math.log2(terms.length + 1)));
+  let count = 0;
+  for (const t of terms) count += 2 * t.values.length;
+  const events = new Float64Array(count);
+  let at = 0;
   terms.forEach((t, index) => {
     for (const v of t.values) {
-      events.push({ value: v.from, term: index, enter: true }, { value: v.to + 1, term: index, enter: false });
+      events[at++] = (v.from * 2 + 1) * TERM_BITS + index;
+      events[at++] = ((v.to + 1) * 2) * TERM_BITS + index;
     }
   });
-  events.sort((a, b) => a.value - b.value || Number(a.enter) - Number(b.enter) || a.term - b.term);
+  events.sort();
 
   let produced = 0;
   const flush = () => {
@@ -270,16 +270,17 @@ export function sweepFirstMatch(leafCount: number, terms: readonly SweepTerm[], 
   };
 
   for (let e = 0; e < events.length; ) {
-    value = events[e]!.value;
-    for (; e < events.length && events[e]!.value === value; e++) {
-      const event = events[e]!;
-      term = event.term;
+    value = Math.floor(events[e]! / TERM_BITS / 2);
+    for (; e < events.length && Math.floor(events[e]! / TERM_BITS / 2) === value; e++) {
+      const key = events[e]!;
+      term = key % TERM_BITS;
+      const enters = Math.floor(key / TERM_BITS) % 2 === 1;
       const leaves = terms[term]!.leaves;
-      active[term] = event.enter ? 1 : 0;
+      active[term] = enters ? 1 : 0;
       for (let k = 0; k < leaves.length; k += 2) {
         lo = leaves[k]!;
         hi = leaves[k + 1]!;
-        if (event.enter) enter(1, 0, leafCount - 1);
+        if (enters) enter(1, 0, leafCount - 1);
         else leave(1, 0, leafCount - 1, NONE, NONE);
       }
     }
