@@ -1,6 +1,6 @@
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { PathSegment, YamlSource } from '../load/index.js';
-import type { Direction, FleetModel, HostModel, ProtocolMatch, ResolvedRule } from '../model/index.js';
+import type { Direction, Family, FleetModel, HostModel, ProtocolMatch, ResolvedRule } from '../model/index.js';
 import { type AddressSet, emptySet, unionSets } from '../net/address-set.js';
 import type { PolicySet } from '../policy/index.js';
 import type { EgressRule, IngressRule } from '../policy/types.generated.js';
@@ -100,6 +100,11 @@ export function protocolsOverlap(a: readonly ProtocolMatch[], b: readonly Protoc
       return false;
     }),
   );
+}
+
+/** The families the host has addresses in: traffic of another family cannot reach it at all. */
+export function hostFamilies(host: HostModel): Family[] {
+  return (['ipv4', 'ipv6'] as const).filter((f) => host.addresses[f].length > 0);
 }
 
 /** The union of the networks tagged `admin`. */

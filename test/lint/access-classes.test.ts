@@ -16,6 +16,14 @@ ${extra}`;
 ruleCases('sensitive-port-internet', {
   valid: [
     {
+      name: 'postgres from the whole IPv6 internet on a host without IPv6',
+      files: {
+        'hosts.yaml': 'hosts:\n  web-01:\n    addresses: [203.0.113.10]\n    backend: nftables\n  db-01:\n    addresses: [192.0.2.20, "2001:db8:20::20"]\n    backend: iptables\n',
+        'services/a.yaml': service('a', 'ingress:\n  - from: "::/0"\n    ports: [tcp/5432]\n'),
+      },
+      expected: [],
+    },
+    {
       name: 'postgres from two halves, but an earlier drop in another service takes one half',
       files: {
         'services/a.yaml': service('a', 'ingress:\n  - from: 0.0.0.0/1\n    ports: [tcp/5432]\n    action: drop\n'),

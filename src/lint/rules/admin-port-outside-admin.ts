@@ -1,7 +1,7 @@
 import { cutAt } from '../../access/exposure.js';
 import type { HostModel, ResolvedRule } from '../../model/index.js';
 import { defineRule } from '../rule.js';
-import { adminAddresses, hostList } from '../rule-views.js';
+import { adminAddresses, hostFamilies, hostList } from '../rule-views.js';
 
 interface Options {
   ports: number[];
@@ -11,7 +11,8 @@ interface Options {
  * A host that accepts an administrative tcp port (the options' list plus its SSH port) from addresses
  * outside the networks tagged `admin`, decided from the access model: a rule counts only for the
  * peers it really decides on that port (an earlier drop removes its share), and each accepting rule
- * that admits outsiders is reported, however the exposure is split.
+ * that admits outsiders is reported, however the exposure is split (families the host has an address
+ * in only).
  */
 export default defineRule<Options, 'outside' | 'noAdmin'>({
   meta: {
@@ -39,7 +40,7 @@ export default defineRule<Options, 'outside' | 'noAdmin'>({
       const chain = context.access.chain(host, 'ingress');
       const ports = [...new Set([...context.options.ports, host.ssh.port])].sort((a, b) => a - b);
       for (const port of ports) {
-        for (const family of ['ipv4', 'ipv6'] as const) {
+        for (const family of hostFamilies(host)) {
           for (const piece of cutAt(chain, family, 'tcp', port)) {
             if (piece.verdict !== 'accept' || !piece.rule) continue;
             const outside = admin.names.length === 0 || !admin.set[family].some((r) => r.start <= piece.start && piece.end <= r.end);

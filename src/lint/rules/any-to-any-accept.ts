@@ -1,13 +1,14 @@
 import { internetValues } from '../../access/exposure.js';
 import type { HostModel, ResolvedRule } from '../../model/index.js';
 import { defineRule } from '../rule.js';
-import { hostList } from '../rule-views.js';
+import { hostFamilies, hostList } from '../rule-views.js';
 
 /**
  * A host that accepts every protocol (what no port or ICMP type can describe: the access model's
  * "other" class, reached only by `any`-protocol rules) from the whole internet, decided from the
  * access model: the union of the accepting rules counts, however many make it up (see
- * src/access/internet.ts). The firewall does nothing for such a host. Egress: `unrestricted-egress`.
+ * src/access/internet.ts), in the families the host has an address in. The firewall does nothing for
+ * such a host. Egress: `unrestricted-egress`.
  */
 export default defineRule<Record<string, never>, 'anyToAny'>({
   meta: {
@@ -23,7 +24,7 @@ export default defineRule<Record<string, never>, 'anyToAny'>({
     const byRules = new Map<string, { rules: ResolvedRule[]; hosts: HostModel[] }>();
     for (const host of context.model.hosts) {
       const chain = context.access.chain(host, 'ingress');
-      for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const family of hostFamilies(host)) {
         for (const exposure of internetValues(chain, family, 'other')) {
           const key = exposure.rules.map((r) => r.id).join(',');
           const group = byRules.get(key) ?? { rules: exposure.rules, hosts: [] };

@@ -6,7 +6,7 @@ export { SENSITIVE_PORTS } from '../../access/internet.js';
 import type { HostModel, ResolvedRule } from '../../model/index.js';
 import type { Family } from '../../net/address.js';
 import { defineRule } from '../rule.js';
-import { hostList } from '../rule-views.js';
+import { hostFamilies, hostList } from '../rule-views.js';
 
 const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 
@@ -15,7 +15,8 @@ const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
  * model: the accepted peers are the union over every rule, service, network and exclusion that
  * decides the port (first match wins), and "the whole internet" is the threshold of
  * src/access/internet.ts, so splitting the exposure over several rules or trimming a few addresses
- * off `any` does not hide it. Reported at the first accepting rule, the others related.
+ * off `any` does not hide it. Only families the host has an address in count. Reported at the first
+ * accepting rule, the others related.
  */
 export default defineRule<Record<string, never>, 'exposed' | 'exposedTogether'>({
   meta: {
@@ -35,7 +36,7 @@ export default defineRule<Record<string, never>, 'exposed' | 'exposedTogether'>(
     const groups = new Map<string, { rules: ResolvedRule[]; family: Family; ports: Set<string>; hosts: Set<HostModel> }>();
     for (const host of context.model.hosts) {
       const chain = context.access.chain(host, 'ingress');
-      for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const family of hostFamilies(host)) {
         for (const cls of ACCESS_CLASSES) {
           if (cls !== 'tcp' && cls !== 'udp') continue;
           for (const [port, name] of SENSITIVE_PORTS) {

@@ -1,7 +1,7 @@
 import { internetValues } from '../../access/exposure.js';
 import type { HostModel, ResolvedRule } from '../../model/index.js';
 import { defineRule } from '../rule.js';
-import { hostList } from '../rule-views.js';
+import { hostFamilies, hostList } from '../rule-views.js';
 
 interface Options {
   maxPorts: number;
@@ -10,7 +10,8 @@ interface Options {
 /**
  * A host that may send to the whole internet on every protocol, or on more than `maxPorts` tcp or udp
  * ports, decided from the access model of its output chain: the union of the accepting rules counts,
- * however many rules, services or networks make it up (see src/access/internet.ts). A compromised host
+ * however many rules, services or networks make it up (see src/access/internet.ts), in the families the
+ * host has an address in. A compromised host
  * could download payloads and call out freely.
  */
 export default defineRule<Options, 'unrestricted'>({
@@ -33,7 +34,7 @@ export default defineRule<Options, 'unrestricted'>({
     const byRules = new Map<string, { rules: ResolvedRule[]; ports: string; hosts: HostModel[] }>();
     for (const host of context.model.hosts) {
       const chain = context.access.chain(host, 'egress');
-      for (const family of ['ipv4', 'ipv6'] as const) {
+      for (const family of hostFamilies(host)) {
         const every = internetValues(chain, family, 'other');
         const found: Array<{ rules: ResolvedRule[]; ports: string }> = every.map((e) => ({ rules: e.rules, ports: 'every protocol and port' }));
         if (found.length === 0) {
