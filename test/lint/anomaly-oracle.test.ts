@@ -126,6 +126,24 @@ describe('anomaly analysis against a brute-force oracle', () => {
     );
   });
 
+  it('answers the same rule repeated in thousands of services once, without running out of budget', () => {
+    const specific: TestRule[] = Array.from({ length: 5000 }, (_, i) => ({
+      peers: { ipv4: [{ start: BigInt(2 * i), end: BigInt(2 * i) }], ipv6: [] },
+      protocols: [{ protocol: 'tcp', ports: [{ from: i + 1, to: i + 1 }] }],
+      action: 'accept',
+    }));
+    const wide: TestRule = { peers: { ipv4: [{ start: 0n, end: 20_000n }], ipv6: [] }, protocols: [{ protocol: 'tcp', ports: [{ from: 1, to: 65535 }] }], action: 'drop' };
+    const rules = [...specific, ...Array.from({ length: 3000 }, () => wide)];
+    const result = analyzeChain(rules);
+    expect(result.incomplete).toEqual([]);
+    const shadowed = result.anomalies.filter((a) => a.kind === 'shadowed');
+    expect(shadowed.map((a) => a.rule)).toEqual(Array.from({ length: 2999 }, (_, k) => 5001 + k));
+    expect(shadowed[0]!.others).toEqual(Array.from({ length: 16 }, (_, k) => k));
+    // The first copy decides what the exceptions leave; they lie inside it, so it is not correlated,
+    // and the second copy would decide the same: redundant by a later rule.
+    expect(result.anomalies.filter((a) => a.rule === 5000)).toEqual([{ kind: 'redundant', rule: 5000, others: [5001], by: 'later' }]);
+  });
+
   it('agrees with the oracle on longer chains', () => {
     fc.assert(
       fc.property(fc.array(rule, { minLength: 10, maxLength: 30 }), (rules) => {

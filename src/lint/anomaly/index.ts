@@ -18,9 +18,10 @@
  *   rule undoes another's.
  *
  * Cost: one runner-up sweep per family and class (see sweep.ts), then, only for rules that lose part
- * of their area, a query of the partition's k-d tree (box-tree.ts) over the rule's boxes, stopping
- * once `MAX_OTHERS` rules are named. A partition past its budget leaves its rules unanalysed
- * (reported by `anomaly-analysis-incomplete`), never a hang.
+ * of their area, a query of the partition's k-d tree (box-tree.ts) over the rule's boxes; rules of the
+ * same geometry reuse the first one's answer. A partition past its region budget, or decider queries
+ * past their visit budget, leave the rules concerned unanalysed (reported by
+ * `anomaly-analysis-incomplete`), never a hang.
  */
 import { ACCESS_CLASSES, classTerms } from '../../access/index.js';
 import { compressTerms } from '../../access/layers.js';
@@ -53,8 +54,11 @@ export interface AnalysisOptions {
 
 export const DEFAULT_BUDGET = 20_000;
 const REGIONS_PER_BOX = 16;
-/** Most rules named as `others` of one anomaly; the search stops there. */
+/** Most rules named as `others` of one anomaly. */
 export const MAX_OTHERS = 16;
+/** Box visits the decider queries of one chain may make (at least; or this many per region). */
+const DECIDER_VISITS = 2_000_000;
+const VISITS_PER_BOX = 64;
 
 type ChainRule = Pick<ResolvedRule, 'peers' | 'protocols' | 'action'> & { service?: string };
 
@@ -146,8 +150,29 @@ export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisO
       return inside(leafIntervals(a), leafIntervals(b)) && inside(a.values, b.values);
     });
 
-  /** Earlier rules deciding part of rule j's packets, for which `wanted` holds, at most MAX_OTHERS. */
-  const deciders = (j: number, wanted: (i: number) => boolean): number[] => {
+  // Decider queries share one budget of box visits per chain; rules of identical geometry (the same
+  // rule in many services) are answered from the first one's query instead of walking it again.
+  const totalBoxes = partitions.reduce((total, part) => total + part.boxes.length, 0);
+  let visitsLeft = Math.max(DECIDER_VISITS, VISITS_PER_BOX * totalBoxes);
+  const bySignature = new Map<string, { first: number; sorted: number[] }>();
+  const signature = (j: number): string =>
+    partitions
+      .map((part) => {
+        const t = part.termOf.get(j);
+        if (t === undefined) return '';
+        const term = part.terms[t]!;
+        return `${term.leaves.join(',')}|${term.values.map((v) => `${v.from}-${v.to}`).join(',')}`;
+      })
+      .join(';');
+
+  /**
+   * Every earlier rule deciding part of rule j's packets, in chain order, or `undefined` when the
+   * budget ran out. A rule with the geometry of an earlier one gets that one's answer, plus that one
+   * when it decides something itself (nothing between them can decide inside their common area).
+   */
+  const decidersOf = (j: number, key = signature(j)): { sorted: number[]; last?: number } | undefined => {
+    const same = bySignature.get(key);
+    if (same) return won[same.first]! > 0 ? { sorted: same.sorted, last: same.first } : { sorted: same.sorted };
     const found = new Set<number>();
     for (const part of partitions) {
       const tj = part.termOf.get(j);
@@ -156,35 +181,67 @@ export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisO
       const term = part.terms[tj]!;
       for (let k = 0; k < term.leaves.length; k += 2) {
         for (const v of term.values) {
-          const stopped = part.tree.query(term.leaves[k]!, term.leaves[k + 1]!, v.from, v.to, (box) => {
+          part.tree.query(term.leaves[k]!, term.leaves[k + 1]!, v.from, v.to, (box) => {
+            if (--visitsLeft < 0) return true;
             const i = part.positions[box.term]!;
-            if (i !== j && !found.has(i) && wanted(i)) found.add(i);
-            return found.size >= MAX_OTHERS;
+            if (i !== j) found.add(i);
+            return false;
           });
-          if (stopped) return [...found].sort((a, b) => a - b);
+          if (visitsLeft < 0) return undefined;
         }
       }
     }
-    return [...found].sort((a, b) => a - b);
+    const sorted = [...found].sort((a, b) => a - b);
+    bySignature.set(key, { first: j, sorted });
+    return { sorted };
   };
+  /** The first MAX_OTHERS deciders, in chain order, for which `wanted` holds. */
+  const pick = (deciders: { sorted: number[]; last?: number }, wanted: (i: number) => boolean): number[] => {
+    const out: number[] = [];
+    for (const i of deciders.last === undefined ? deciders.sorted : [...deciders.sorted, deciders.last]) {
+      if (!wanted(i)) continue;
+      out.push(i);
+      if (out.length === MAX_OTHERS) break;
+    }
+    return out;
+  };
+  // Rules that decide nothing and share geometry and action get the same finding: decide it once.
+  const deadBySignature = new Map<string, ChainAnomaly>();
 
   const anomalies: ChainAnomaly[] = [];
   for (let j = 0; j < n; j++) {
     if (incomplete.has(j) || area[j] === 0) continue;
     const action = rules[j]!.action;
     if (won[j] === 0) {
-      const conflicting = deciders(j, (i) => rules[i]!.action !== action);
-      if (conflicting.length > 0) anomalies.push({ kind: 'shadowed', rule: j, others: conflicting });
-      else anomalies.push({ kind: 'redundant', rule: j, others: deciders(j, () => true), by: 'earlier' });
+      const sig = signature(j);
+      const key = `${sig}\n${action}`;
+      const known = deadBySignature.get(key);
+      if (known) {
+        anomalies.push({ ...known, rule: j });
+        continue;
+      }
+      const found = decidersOf(j, sig);
+      if (!found) {
+        incomplete.add(j);
+        continue;
+      }
+      const conflicting = pick(found, (i) => rules[i]!.action !== action);
+      const anomaly: ChainAnomaly =
+        conflicting.length > 0 ? { kind: 'shadowed', rule: j, others: conflicting } : { kind: 'redundant', rule: j, others: pick(found, () => true), by: 'earlier' };
+      anomalies.push(anomaly);
+      if (bySignature.get(sig)?.first !== j) deadBySignature.set(key, anomaly);
       continue;
     }
-    if (won[j]! < area[j]!) {
-      const correlated = deciders(j, (i) => rules[i]!.action !== action && !liesInside(i, j));
-      if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
+    const found = won[j]! < area[j]! ? decidersOf(j) : { sorted: [] };
+    if (!found) {
+      incomplete.add(j);
+      continue;
     }
+    const correlated = pick(found, (i) => rules[i]!.action !== action && !liesInside(i, j));
+    if (correlated.length > 0) anomalies.push({ kind: 'correlated', rule: j, others: correlated });
     const service = rules[j]!.service;
-    if (service !== undefined && won[j]! < area[j]!) {
-      const others = deciders(j, (i) => rules[i]!.service !== undefined && rules[i]!.service !== service && allows(rules[i]!) !== allows(rules[j]!));
+    if (service !== undefined) {
+      const others = pick(found, (i) => rules[i]!.service !== undefined && rules[i]!.service !== service && allows(rules[i]!) !== allows(rules[j]!));
       if (others.length > 0) anomalies.push({ kind: 'overridden', rule: j, others });
     }
     if (laterSame[j] === 1) {
