@@ -71,22 +71,6 @@ function cutLayers(chain: ChainAccess, family: Family, cls: AccessClass, layers:
   return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
 
-/** The peers accepted at one value, normalised. */
-export function acceptedAt(chain: ChainAccess, family: Family, cls: AccessClass, value: number): AddressRange[] {
-  return normalizeRanges(cutAt(chain, family, cls, value).filter((p) => p.verdict === 'accept'));
-}
-
-/** Rules deciding at least part of `peers` at one value with the given verdicts, in chain order. */
-export function decidingRules(chain: ChainAccess, family: Family, cls: AccessClass, value: number, peers: readonly AddressRange[], verdicts: readonly Verdict[]): ResolvedRule[] {
-  const found = new Set<ResolvedRule>();
-  for (const piece of cutAt(chain, family, cls, value)) {
-    if (!piece.rule || !verdicts.includes(piece.verdict)) continue;
-    if (peers.some((p) => p.start <= piece.end && piece.start <= p.end)) found.add(piece.rule);
-  }
-  const order = new Map(chain.rules.map((r, i) => [r, i]));
-  return [...found].sort((a, b) => order.get(a)! - order.get(b)!);
-}
-
 /** Value intervals of a class on which one decision over the peers holds, inside [from, to]. */
 export function valueIntervals(chain: ChainAccess, family: Family, cls: AccessClass, from = 0, to = VALUE_MAX[cls]): Array<{ from: number; to: number }> {
   return intervalsOf(chain, family, cls, chain.families[family].classes[cls].layers, from, to);
