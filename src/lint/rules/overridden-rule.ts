@@ -19,7 +19,8 @@ export default defineRule<Record<string, never>, 'byBaseline' | 'byOtherService'
     defaultSeverity: 'warning',
     description: 'A rule is overridden by the baseline (essential ICMP) or by an earlier rule of another service.',
     messages: {
-      byBaseline: '`{{rule}}` would {{action}} {{types}}, but the defaults accept {{them}} before any rule (`icmp: essential`) on {{hosts}}: remove the rule or set `icmp: none` in the defaults',
+      byBaseline:
+        '`{{rule}}` would {{action}} {{types}}, but the baseline accepts {{them}} before any rule on {{hosts}} (essential ICMP with `icmp: essential`; ICMPv6 neighbour discovery always): remove the rule, or set `icmp: none` in the defaults',
       byOtherService: '`{{rule}}` is overridden on {{hosts}}: {{others}} of another service come(s) first and decide(s) some of its packets differently',
     },
     example: 'ingress:\n  - from: any\n    ports: [icmp/echo-request]\n    action: drop',
