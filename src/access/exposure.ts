@@ -9,9 +9,8 @@
  * the bound reaches the internet threshold.
  */
 import type { ResolvedRule, Verdict } from '../model/index.js';
-import { normalizeRanges } from '../net/address-set.js';
-import { type AddressRange, type Family } from '../net/address.js';
-import { fullRange } from '../net/address-set.js';
+import { fullRange, normalizeRanges, subtractRanges } from '../net/address-set.js';
+import type { AddressRange, Family } from '../net/address.js';
 import { type AccessClass, type ChainAccess, type Region, VALUE_MAX } from './index.js';
 import { coversInternet, isInternetSize, publicSize } from './internet.js';
 
@@ -21,20 +20,6 @@ export interface CutPiece {
   end: bigint;
   verdict: Verdict;
   rule?: ResolvedRule;
-}
-
-function subtract(piece: AddressRange, decided: readonly AddressRange[]): AddressRange[] {
-  const out: AddressRange[] = [];
-  let start = piece.start;
-  for (const d of decided) {
-    if (d.end < start) continue;
-    if (d.start > piece.end) break;
-    if (d.start > start) out.push({ start, end: d.start - 1n });
-    start = d.end + 1n;
-    if (start > piece.end) return out;
-  }
-  if (start <= piece.end) out.push({ start, end: piece.end });
-  return out;
 }
 
 /** What the chain decides for new connections from (ingress) or to (egress) every peer at one value; gaps are the default drop. */
@@ -63,7 +48,7 @@ function cutLayers(chain: ChainAccess, family: Family, cls: AccessClass, layers:
     const hits = layer.filter((r) => r.from <= value && value <= r.to);
     if (hits.length === 0) continue;
     for (const hit of hits) {
-      const pieces = decided.length === 0 ? [hit] : subtract(hit, decided);
+      const pieces = decided.length === 0 ? [hit] : subtractRanges([hit], decided);
       for (const p of pieces) out.push({ start: p.start, end: p.end, verdict: hit.label.action, rule: hit.label });
     }
     decided = normalizeRanges([...decided, ...hits]);

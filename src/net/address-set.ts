@@ -45,7 +45,8 @@ export function unionSets(...sets: readonly AddressSet[]): AddressSet {
   };
 }
 
-function subtractRanges(from: readonly AddressRange[], remove: readonly AddressRange[]): AddressRange[] {
+/** `from` minus `remove`, ranges of one family; both must be normalised. */
+export function subtractRanges(from: readonly AddressRange[], remove: readonly AddressRange[]): AddressRange[] {
   const out: AddressRange[] = [];
   let j = 0;
   for (const r of from) {

@@ -1,7 +1,7 @@
 import { cutAt, valueIntervals } from '../../access/exposure.js';
 import type { ChainAccess } from '../../access/index.js';
 import type { ResolvedRule } from '../../model/index.js';
-import { type AddressSet, normalizeRanges, subtractSets } from '../../net/address-set.js';
+import { normalizeRanges, subtractRanges } from '../../net/address-set.js';
 import type { AddressRange, Family } from '../../net/address.js';
 import { defineRule } from '../rule.js';
 import { adminAddresses } from '../rule-views.js';
@@ -18,7 +18,7 @@ const FAMILY_NAME: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
 function refused(chain: ChainAccess, family: Family, value: number, admin: readonly AddressRange[]): { left: AddressRange[]; blockers: ResolvedRule[] } {
   const pieces = cutAt(chain, family, 'tcp', value);
   const accepted = normalizeRanges(pieces.filter((p) => p.verdict === 'accept'));
-  const left = subtractSets({ ipv4: [], ipv6: [], [family]: admin } as AddressSet, { ipv4: [], ipv6: [], [family]: accepted } as AddressSet)[family];
+  const left = subtractRanges(admin, accepted);
   const blockers = pieces.filter((p) => p.verdict !== 'accept' && p.rule && left.some((r) => r.start <= p.end && p.start <= r.end)).map((p) => p.rule!);
   return { left, blockers: [...new Set(blockers)] };
 }
