@@ -11,7 +11,7 @@
  *
  * Complexity per chain: O((S + B) · log² S) for S rule boxes and B regions, B bounded by layers.ts.
  */
-import type { BaselineSettings, Direction, FleetModel, HostModel, ResolvedRule, Verdict } from '../model/index.js';
+import type { BaselineSettings, Direction, FleetModel, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
 import type { AddressRange, Family } from '../net/address.js';
 import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
@@ -74,39 +74,46 @@ export type Decision =
 const FULL_PORTS = { from: 0, to: 65535 };
 const FULL_TYPES = { from: 0, to: 255 };
 
+/** The values (ports, ICMP types) protocol matches cover in each class of one family, merged. */
+export function classValues(protocols: readonly ProtocolMatch[], family: Family): Record<AccessClass, Array<{ from: number; to: number }>> {
+  const values: Record<AccessClass, Array<{ from: number; to: number }>> = { tcp: [], udp: [], icmp: [], other: [] };
+  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
+  for (const match of protocols) {
+    switch (match.protocol) {
+      case 'any':
+        values.tcp.push(FULL_PORTS);
+        values.udp.push(FULL_PORTS);
+        values.icmp.push(FULL_TYPES);
+        values.other.push({ from: 0, to: 0 });
+        break;
+      case 'tcp':
+      case 'udp':
+        values[match.protocol].push(...match.ports);
+        break;
+      case 'icmp':
+      case 'icmpv6':
+        if (match.protocol !== icmpProtocol) break;
+        values.icmp.push(...(match.types === 'any' ? [FULL_TYPES] : match.types.map((t) => ({ from: t, to: t }))));
+        break;
+      default: {
+        const never: never = match;
+        throw new Error(`unexpected protocol match ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  for (const cls of ACCESS_CLASSES) values[cls] = mergePortRanges(values[cls]);
+  return values;
+}
+
 /** The terms each class partitions, one per rule that matches in it, in chain order. */
 export function classTerms<R extends Pick<ResolvedRule, 'peers' | 'protocols'>>(rules: readonly R[], family: Family): Record<AccessClass, LayerTerm<R>[]> {
   const out: Record<AccessClass, LayerTerm<R>[]> = { tcp: [], udp: [], icmp: [], other: [] };
-  const icmpProtocol = family === 'ipv4' ? 'icmp' : 'icmpv6';
   for (const rule of rules) {
     const addresses: AddressRange[] = rule.peers[family];
     if (addresses.length === 0) continue;
-    const values: Record<AccessClass, Array<{ from: number; to: number }>> = { tcp: [], udp: [], icmp: [], other: [] };
-    for (const match of rule.protocols) {
-      switch (match.protocol) {
-        case 'any':
-          values.tcp.push(FULL_PORTS);
-          values.udp.push(FULL_PORTS);
-          values.icmp.push(FULL_TYPES);
-          values.other.push({ from: 0, to: 0 });
-          break;
-        case 'tcp':
-        case 'udp':
-          values[match.protocol].push(...match.ports);
-          break;
-        case 'icmp':
-        case 'icmpv6':
-          if (match.protocol !== icmpProtocol) break;
-          values.icmp.push(...(match.types === 'any' ? [FULL_TYPES] : match.types.map((t) => ({ from: t, to: t }))));
-          break;
-        default: {
-          const never: never = match;
-          throw new Error(`unexpected protocol match ${JSON.stringify(never)}`);
-        }
-      }
-    }
+    const values = classValues(rule.protocols, family);
     for (const cls of ACCESS_CLASSES) {
-      if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: mergePortRanges(values[cls]) });
+      if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: values[cls] });
     }
   }
   return out;

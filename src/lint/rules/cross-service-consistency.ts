@@ -1,7 +1,7 @@
 import type { Span } from '../../diagnostics/diagnostic.js';
 import type { HostModel, ProtocolMatch, ResolvedRule } from '../../model/index.js';
 import { acceptanceOver } from '../../access/exposure.js';
-import type { AccessClass, ChainAccess } from '../../access/index.js';
+import { ACCESS_CLASSES, type ChainAccess, classValues } from '../../access/index.js';
 import { type AddressSet, unionSets } from '../../net/address-set.js';
 import { parsePeer } from '../../net/peer.js';
 import { defineRule } from '../rule.js';
@@ -19,10 +19,13 @@ function acceptance(chain: ChainAccess, peers: AddressSet, protocols: readonly P
     if (peers[family].length === 0) continue;
     let some = false;
     let all = true;
-    for (const { cls, from, to } of classRanges(protocols, family)) {
-      const over = acceptanceOver(chain, family, cls, peers[family], from, to);
-      some ||= over.some;
-      all &&= over.all;
+    const values = classValues(protocols, family);
+    for (const cls of ACCESS_CLASSES) {
+      for (const { from, to } of values[cls]) {
+        const over = acceptanceOver(chain, family, cls, peers[family], from, to);
+        some ||= over.some;
+        all &&= over.all;
+      }
     }
     byFamily.push(all && some ? 'all' : some ? 'some' : 'none');
   }
@@ -32,32 +35,6 @@ function acceptance(chain: ChainAccess, peers: AddressSet, protocols: readonly P
   return open.every((a) => a === 'all') ? 'all' : 'some';
 }
 
-/** The (class, value range) pieces a rule's protocol matches cover in one family. */
-function classRanges(protocols: readonly ProtocolMatch[], family: 'ipv4' | 'ipv6'): Array<{ cls: AccessClass; from: number; to: number }> {
-  const out: Array<{ cls: AccessClass; from: number; to: number }> = [];
-  for (const m of protocols) {
-    switch (m.protocol) {
-      case 'any':
-        out.push({ cls: 'tcp', from: 0, to: 65535 }, { cls: 'udp', from: 0, to: 65535 }, { cls: 'icmp', from: 0, to: 255 }, { cls: 'other', from: 0, to: 0 });
-        break;
-      case 'tcp':
-      case 'udp':
-        for (const r of m.ports) out.push({ cls: m.protocol, from: r.from, to: r.to });
-        break;
-      case 'icmp':
-      case 'icmpv6':
-        if ((m.protocol === 'icmp') !== (family === 'ipv4')) break;
-        if (m.types === 'any') out.push({ cls: 'icmp', from: 0, to: 255 });
-        else for (const t of m.types) out.push({ cls: 'icmp', from: t, to: t });
-        break;
-      default: {
-        const never: never = m;
-        throw new Error(`unexpected protocol match ${JSON.stringify(never)}`);
-      }
-    }
-  }
-  return out;
-}
 
 /**
  * Both ends of a flow between services must allow it: service A's egress rule to `service:B` needs an
