@@ -7,8 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ACCESS_CLASSES, classOf, decide, hostAccess } from '../../src/access/index.js';
 import { evaluate } from '../../src/evaluate/index.js';
 import { parseAddress } from '../../src/net/address.js';
-import { checkPolicies } from '../../src/pipeline.js';
-import { removePolicyDir, writePolicyDir } from '../support/emit-policies.js';
+import { withResolvedHost } from '../support/emit-policies.js';
 import { planProbes } from '../support/kernel-check.js';
 import { overlappingPolicy, TINY_LAYERS } from '../support/overlap-policies.js';
 
@@ -16,13 +15,8 @@ describe('access model = evaluator', () => {
   it('on random overlapping policies, default and forced layers', async () => {
     let layered = 0;
     await fc.assert(
-      fc.asyncProperty(overlappingPolicy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, seed) => {
-        const dir = await writePolicyDir(spec);
-        try {
-          const checked = await checkPolicies(dir, { lint: false });
-          expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-          const model = checked.model!;
-          const host = model.hosts[0]!;
+      fc.asyncProperty(overlappingPolicy, fc.integer({ min: 1, max: 1_000_000 }), (spec, seed) =>
+        withResolvedHost(spec, (host, model) => {
           const plan = planProbes(host, model.baseline, { seed, perDirection: 300, echoPerDirection: 20 });
           // Unbuilt classes answer from their terms; built ones from their layers: both must agree.
           const built = (a: ReturnType<typeof hostAccess>) => {
@@ -45,10 +39,8 @@ describe('access model = evaluator', () => {
           }
           const forced = hostAccess(host, model.baseline, TINY_LAYERS);
           if (forced.ingress.families.ipv4.classes.tcp.layers.length > 1) layered++;
-        } finally {
-          await removePolicyDir(dir);
-        }
-      }),
+        }),
+      ),
       { numRuns: 80, seed: 9090 },
     );
     // The forced limits must really produce several layers in a good share of the cases.

@@ -9,10 +9,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chainSize, hostAccess } from '../../src/access/index.js';
 import { emitHost } from '../../src/emit/index.js';
-import { checkPolicies } from '../../src/pipeline.js';
+import type { CompiledRuleset } from '../../src/build/compiled-host.js';
+import type { FleetModel, HostModel } from '../../src/model/index.js';
 import { planProbes, runOnKernel } from '../support/kernel-check.js';
 import { requireKernel } from '../support/netns.js';
-import { type PolicySpec, type RuleSpec, removePolicyDir, writePolicyDir } from '../support/emit-policies.js';
+import { type PolicySpec, type RuleSpec, withResolvedHost } from '../support/emit-policies.js';
 import { overlappingPolicy, TINY_LAYERS } from '../support/overlap-policies.js';
 
 const enabled = requireKernel();
@@ -50,6 +51,15 @@ const policy: fc.Arbitrary<PolicySpec> = fc
     services: services.map((s, i) => ({ service: `svc-${i}`, hosts: ['h1'], ingress: s.ingress, egress: s.egress })),
   }));
 
+/** Probes both backends' rulesets in namespaces and expects no verdict to differ from the evaluator's. */
+async function agreeOnKernel(spec: PolicySpec, host: HostModel, model: FleetModel, ruleset: CompiledRuleset, probeSeed: number): Promise<ReturnType<typeof planProbes>> {
+  const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION, echoPerDirection: ECHO_PER_DIRECTION });
+  const nft = await runOnKernel('nftables', ruleset, plan);
+  const ipt = await runOnKernel('iptables', ruleset, plan);
+  expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
+  return plan;
+}
+
 describe.runIf(enabled)('differential: evaluator = nftables = iptables on random policies', () => {
   const totals = { policies: 0, probes: 0, echo: 0, accept: 0, reject: 0, drop: 0, echoAccept: 0, echoReject: 0, echoDrop: 0 };
   afterAll(() => {
@@ -58,18 +68,10 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
 
   it(`agrees on ${RUNS} random policies × ${2 * (PROBES_PER_DIRECTION + ECHO_PER_DIRECTION)} probes (seed ${SEED})`, async () => {
     await fc.assert(
-      fc.asyncProperty(policy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, probeSeed) => {
-        const dir = await writePolicyDir(spec);
-        try {
-          // Random policies are often ones lint rightly refuses (SSH from anywhere); emit them anyway.
-          const checked = await checkPolicies(dir, { lint: false });
-          expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-          const model = checked.model!;
-          const host = model.hosts[0]!;
+      fc.asyncProperty(policy, fc.integer({ min: 1, max: 1_000_000 }), (spec, probeSeed) =>
+        withResolvedHost(spec, async (host, model) => {
           const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables']);
-          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION, echoPerDirection: ECHO_PER_DIRECTION });
-          const nft = await runOnKernel('nftables', ruleset, plan);
-          const ipt = await runOnKernel('iptables', ruleset, plan);
+          const plan = await agreeOnKernel(spec, host, model, ruleset, probeSeed);
           totals.policies++;
           totals.probes += plan.probes.length;
           for (const p of plan.probes) {
@@ -79,11 +81,8 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
               totals[p.expected === 'accept' ? 'echoAccept' : p.expected === 'reject' ? 'echoReject' : 'echoDrop']++;
             }
           }
-          expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
-        } finally {
-          await removePolicyDir(dir);
-        }
-      }),
+        }),
+      ),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
   }, 170_000);
@@ -91,24 +90,14 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
   it(`agrees on ${OVERLAP_RUNS} heavily overlapping policies emitted as several map layers (seed ${SEED})`, async () => {
     let layered = 0;
     await fc.assert(
-      fc.asyncProperty(overlappingPolicy, fc.integer({ min: 1, max: 1_000_000 }), async (spec, probeSeed) => {
-        const dir = await writePolicyDir(spec);
-        try {
-          const checked = await checkPolicies(dir, { lint: false });
-          expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-          const model = checked.model!;
-          const host = model.hosts[0]!;
+      fc.asyncProperty(overlappingPolicy, fc.integer({ min: 1, max: 1_000_000 }), (spec, probeSeed) =>
+        withResolvedHost(spec, async (host, model) => {
           const access = hostAccess(host, model.baseline, TINY_LAYERS);
           if (chainSize(access.ingress).layers > 1 || chainSize(access.egress).layers > 1) layered++;
           const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables'], access);
-          const plan = planProbes(host, model.baseline, { seed: probeSeed, perDirection: PROBES_PER_DIRECTION, echoPerDirection: ECHO_PER_DIRECTION });
-          const nft = await runOnKernel('nftables', ruleset, plan);
-          const ipt = await runOnKernel('iptables', ruleset, plan);
-          expect({ nftables: nft.mismatches, iptables: ipt.mismatches, policy: spec }).toEqual({ nftables: [], iptables: [], policy: spec });
-        } finally {
-          await removePolicyDir(dir);
-        }
-      }),
+          await agreeOnKernel(spec, host, model, ruleset, probeSeed);
+        }),
+      ),
       { numRuns: OVERLAP_RUNS, seed: SEED, endOnFailure: true },
     );
     expect(layered).toBeGreaterThan(0);

@@ -2,6 +2,9 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { expect } from 'vitest';
+import type { FleetModel, HostModel } from '../../src/model/index.js';
+import { checkPolicies } from '../../src/pipeline.js';
 
 export interface RuleSpec {
   from?: string | string[];
@@ -46,4 +49,21 @@ export async function writePolicyDir(spec: PolicySpec): Promise<string> {
 
 export async function removePolicyDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Writes the policy, runs the front of the pipeline without lint (random policies are often ones lint
+ * rightly refuses), asserts it resolved without errors, and hands its one host to `use`; the directory
+ * is removed whatever happens.
+ */
+export async function withResolvedHost(spec: PolicySpec, use: (host: HostModel, model: FleetModel) => Promise<void> | void): Promise<void> {
+  const dir = await writePolicyDir(spec);
+  try {
+    const checked = await checkPolicies(dir, { lint: false });
+    expect(checked.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const model = checked.model!;
+    await use(model.hosts[0]!, model);
+  } finally {
+    await removePolicyDir(dir);
+  }
 }

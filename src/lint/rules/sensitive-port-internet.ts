@@ -1,5 +1,4 @@
 import { internetValues } from '../../access/exposure.js';
-import { ACCESS_CLASSES } from '../../access/index.js';
 import { SENSITIVE_PORTS } from '../../access/internet.js';
 
 export { SENSITIVE_PORTS } from '../../access/internet.js';
@@ -37,8 +36,7 @@ export default defineRule<Record<string, never>, 'exposed' | 'exposedTogether'>(
     for (const host of context.model.hosts) {
       const chain = context.access.chain(host, 'ingress');
       for (const family of hostFamilies(host)) {
-        for (const cls of ACCESS_CLASSES) {
-          if (cls !== 'tcp' && cls !== 'udp') continue;
+        for (const cls of ['tcp', 'udp'] as const) {
           for (const [port, name] of SENSITIVE_PORTS) {
             for (const exposure of internetValues(chain, family, cls, port, port)) {
               if (exposure.rules.length === 0) continue;
