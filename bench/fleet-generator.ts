@@ -12,6 +12,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { flow, type NetworkSpec, networksYaml, pad, quoteIfNeeded } from './policy-yaml.js';
 
 export type FleetSizeName = '1k' | '10k' | '100k';
 
@@ -175,9 +176,6 @@ interface PlannedHost {
   tags: string[];
 }
 
-const quoteIfNeeded = (text: string): string => (/^[A-Za-z0-9_./-]+$/.test(text) && !/^\d+$/.test(text) ? text : JSON.stringify(text));
-const flow = (items: readonly string[]): string => `[${items.map(quoteIfNeeded).join(', ')}]`;
-const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
 function v4Cidr(rng: Prng, base: number, span: number, minPrefix: number, maxPrefix: number): string {
   const prefix = rng.int(minPrefix, maxPrefix);
@@ -249,7 +247,7 @@ export function generateFleet(spec: FleetSpec): GeneratedFleet {
 
   // Networks: the fixed city networks, office and partner networks that overlap each other, and nested
   // groups of them (some with exclusions).
-  const networks: Array<{ name: string; description: string; tags?: string[]; include: string[]; exclude?: string[] }> = [
+  const networks: NetworkSpec[] = [
     { name: 'admin', description: 'CSIRT and server-admin workstations, plus the bastion host', tags: ['admin'], include: ['198.51.100.0/28', '2001:db8:ad::/64', 'csirt-vpn', 'host:bastion-01'] },
     { name: 'csirt-vpn', description: "The CSIRT's on-call laptops over the provincial VPN", include: ['203.0.113.240/29', '2001:db8:ad:f0::/60'] },
     { name: 'server-lan', description: "The city data centre's server network", include: ['192.0.2.0/25', '2001:db8:20::/64'] },
@@ -579,21 +577,7 @@ defaults:
   );
   for (const [name, text] of fixedServices) files.set(`services/${name}.yaml`, `# yaml-language-server: $schema=../../schemas/service.schema.json\n${text}`);
   services.forEach((service, i) => files.set(`services/${service.name}.yaml`, serviceFiles[i]!()));
-  files.set(
-    'networks.yaml',
-    [
-      '# yaml-language-server: $schema=../schemas/networks.schema.json',
-      'networks:',
-      ...networks.flatMap((n) => [
-        `  ${n.name}:`,
-        `    description: ${quoteIfNeeded(n.description)}`,
-        ...(n.tags ? [`    tags: ${flow(n.tags)}`] : []),
-        `    include: ${flow(n.include)}`,
-        ...(n.exclude ? [`    exclude: ${flow(n.exclude)}`] : []),
-      ]),
-      '',
-    ].join('\n'),
-  );
+  files.set('networks.yaml', networksYaml(networks));
   files.set('ports.yaml', ['# yaml-language-server: $schema=../schemas/ports.schema.json', 'ports:', ...[...portSets].map(([name, specs]) => `  ${name}: ${flow(specs)}`), ''].join('\n'));
 
   return {

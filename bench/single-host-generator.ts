@@ -17,6 +17,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Prng } from './fleet-generator.js';
+import { flow, type NetworkSpec, networksYaml, pad, quoteIfNeeded } from './policy-yaml.js';
 
 export type Backend = 'nftables' | 'iptables';
 
@@ -91,9 +92,6 @@ function cidrPair(rng: Prng, space: Space, minPrefix: number, maxPrefix: number)
 // ---------------------------------------------------------------------------------------------------
 // YAML helpers
 
-const quote = (text: string): string => (/^[A-Za-z0-9_./-]+$/.test(text) && !/^\d+$/.test(text) ? text : JSON.stringify(text));
-const flow = (items: readonly string[]): string => `[${items.map(quote).join(', ')}]`;
-const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
 interface Rule {
   description: string;
@@ -103,8 +101,8 @@ interface Rule {
 }
 
 function ruleYaml(key: 'from' | 'to', rule: Rule): string {
-  const peers = rule.peers.length === 1 ? quote(rule.peers[0]!) : flow(rule.peers);
-  return [`  - description: ${quote(rule.description)}`, `    ${key}: ${peers}`, `    ports: ${flow(rule.ports)}`, ...(rule.action ? [`    action: ${rule.action}`] : [])].join('\n');
+  const peers = rule.peers.length === 1 ? quoteIfNeeded(rule.peers[0]!) : flow(rule.peers);
+  return [`  - description: ${quoteIfNeeded(rule.description)}`, `    ${key}: ${peers}`, `    ports: ${flow(rule.ports)}`, ...(rule.action ? [`    action: ${rule.action}`] : [])].join('\n');
 }
 
 /** Hands out each item once before repeating any, so every defined network is used somewhere. */
@@ -128,7 +126,7 @@ export function generateSingleHost(spec: SingleHostSpec): SingleHostPolicy {
   const files = new Map<string, string>();
 
   // Networks: fixed ones, overlapping base networks, then zones that nest earlier zones.
-  const networks: Array<{ name: string; description: string; tags?: string[]; include: string[]; exclude?: string[] }> = [
+  const networks: NetworkSpec[] = [
     { name: 'admin', description: 'CSIRT and server-admin workstations', tags: ['admin'], include: ['198.51.100.0/28', '2001:db8:ad::/64'] },
     { name: 'resolvers', description: 'Recursive DNS resolvers', include: ['192.0.2.53', '2001:db8:20::53'] },
     { name: 'time-servers', description: 'NTP servers', include: ['192.0.2.123', '2001:db8:20::123'] },
@@ -249,21 +247,7 @@ export function generateSingleHost(spec: SingleHostSpec): SingleHostPolicy {
       '',
     ].join('\n'),
   );
-  files.set(
-    'networks.yaml',
-    [
-      '# yaml-language-server: $schema=../schemas/networks.schema.json',
-      'networks:',
-      ...networks.flatMap((n) => [
-        `  ${n.name}:`,
-        `    description: ${quote(n.description)}`,
-        ...(n.tags ? [`    tags: ${flow(n.tags)}`] : []),
-        `    include: ${flow(n.include)}`,
-        ...(n.exclude ? [`    exclude: ${flow(n.exclude)}`] : []),
-      ]),
-      '',
-    ].join('\n'),
-  );
+  files.set('networks.yaml', networksYaml(networks));
   files.set(
     'ports.yaml',
     ['# yaml-language-server: $schema=../schemas/ports.schema.json', 'ports:', '  ssh: [tcp/22]', '  dns: [udp/53, tcp/53]', '  ntp: [udp/123]', '  ping: [icmp/echo-request, icmpv6/echo-request]', ''].join('\n'),
