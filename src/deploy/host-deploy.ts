@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CompiledHost, CompiledRuleset } from '../build/compiled-host.js';
-import { AGENT_EXIT, AgentSession, first, frameRuleset, parseAuditLines } from './agent/protocol.js';
+import { AGENT_EXIT, AgentSession, first, frameRuleset, parseAgentOutput, parseAuditLines } from './agent/protocol.js';
+import { verdictFrom, type ClientObservation, type ServerResult } from './verdict.js';
 import { unifiedDiff } from './diff.js';
 import { connectSsh, type Connect, type Transport } from './ssh/transport.js';
 import {
@@ -26,11 +27,8 @@ function newDeployId(): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-function clock(iso: string | undefined): string {
-  const match = iso ? /T(\d\d:\d\d:\d\d)/.exec(iso) : null;
-  return match ? `${match[1]} UTC` : 'an unknown time';
-}
+/** Client-side elapsed time: monotonic, so neither clock's steps matter. */
+const now = () => performance.now();
 
 interface Run {
   target: CompiledHost;
@@ -55,14 +53,24 @@ function failed(run: Run, error: DeployError, extra: Partial<DeployReport> = {})
   return report(run, outcome, error.message, { error, ...extra });
 }
 
-function emit(run: Run, step: DeployStep, detail?: string, deadline?: number): void {
-  run.progress({ host: run.target.host, step, at: new Date(), ...(detail ? { detail } : {}), ...(deadline ? { deadline } : {}) });
+function emit(run: Run, step: DeployStep, detail?: string, timeoutSeconds?: number): void {
+  run.progress({ host: run.target.host, step, at: new Date(), ...(detail ? { detail } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) });
 }
 
 async function open(run: Run): Promise<Result<{ transport: Transport; agent: AgentSession }>> {
   const connected = await run.connect(run.target.ssh, run.options.ssh ?? {});
   if (!connected.ok) return connected;
   return { ok: true, value: { transport: connected.value, agent: new AgentSession(connected.value, run.paths) } };
+}
+
+interface Applied {
+  id: string;
+  /** performance.now() when the apply's answer arrived: the server's timer started no later. */
+  at: number;
+  timeoutSeconds: number;
+  oldHash: string;
+  newHash: string;
+  timer: 'systemd' | 'setsid';
 }
 
 /** Shared by deploy and rollback: the full protocol for one ruleset. */
@@ -82,16 +90,17 @@ export async function runDeploy(
   if (!opened.ok) return failed(run, opened.error);
   const { transport, agent } = opened.value;
   emit(run, 'connected');
-  let applied: { id: string; deadline: number; deadlineAt: string; oldHash: string; newHash: string; timer: string; client: string };
   try {
+    if (options.dryRun) return await dryRun(run, agent, framed.value);
     const installed = await agent.install();
     if (!installed.ok) return failed(run, installed.error);
-    if (options.dryRun) return await dryRun(run, agent, framed.value);
     const id = newDeployId();
     const begun = await agent.begin(id, LOCK_LEASE_SECONDS, target.backend);
+    for (const line of begun.output.values.get('recovered') ?? []) emit(run, 'recovered', line);
     if (begun.exec.code === AGENT_EXIT.locked) {
-      const owner = first(begun.output, 'locked-by') ?? 'unknown';
-      return failed(run, { code: 'locked', message: `another deploy holds the lock on ${target.host}: ${describeOwner(owner)}` });
+      const owner = first(begun.output, 'locked-by');
+      const why = owner ? describeOwner(owner) : first(begun.output, 'error') ?? 'unknown holder';
+      return failed(run, { code: 'locked', message: `another deploy holds the lock on ${target.host}: ${why}` });
     }
     if (begun.exec.code !== 0) return failed(run, agent.failure(begun.exec, 'taking the lock'));
     emit(run, 'locked', id);
@@ -104,30 +113,28 @@ export async function runDeploy(
     const commit = options.commit && /^[0-9a-f]{7,40}$/.test(options.commit) ? options.commit : 'none';
     const result = await agent.apply(id, options.confirmTimeoutSeconds, options.timerMode ?? 'auto', action, commit);
     const out = result.output;
-    if (result.exec.code === AGENT_EXIT.rejected) {
-      return failed(run, { code: 'rejected', message: `${target.host}: ruleset rejected, nothing changed: ${first(out, 'error') ?? 'see server'}` }, { deployId: id });
+    const code = result.exec.code;
+    if (code === AGENT_EXIT.rejected) {
+      return failed(run, { code: 'rejected', message: `${target.host}: ruleset rejected, nothing changed: ${first(out, 'error') ?? 'see the audit log'}` }, { deployId: id });
     }
-    if (result.exec.code === AGENT_EXIT.applyFailed) {
+    if (code === AGENT_EXIT.applyFailed) {
       return failed(run, { code: 'apply-failed', message: `${target.host}: ${first(out, 'error') ?? 'apply failed'}` }, { deployId: id });
     }
-    if (result.exec.code !== 0 || !first(out, 'applied')) {
-      if (result.exec.code === null) return await afterDeadline(run, id, undefined, undefined, 'the connection was lost during apply');
-      return failed(run, agent.failure(result.exec, 'applying'), { deployId: id });
-    }
-    applied = {
+    if (code === null) return await settle(run, id, undefined, { newConnectionOpened: false, lostDuringApply: true });
+    if (code !== 0 || !first(out, 'applied')) return failed(run, agent.failure(result.exec, 'applying'), { deployId: id });
+    const applied: Applied = {
       id,
-      deadline: Number(first(out, 'deadline')),
-      deadlineAt: first(out, 'deadline-at') ?? '',
+      at: now(),
+      timeoutSeconds: Number(first(out, 'timeout') ?? options.confirmTimeoutSeconds),
       oldHash: first(out, 'old-hash') ?? '',
       newHash: first(out, 'new-hash') ?? '',
-      timer: first(out, 'timer') ?? '',
-      client: '',
+      timer: first(out, 'timer') === 'systemd' ? 'systemd' : 'setsid',
     };
-    emit(run, 'applied', `rollback at ${clock(applied.deadlineAt)} unless confirmed (${applied.timer} timer)`, applied.deadline);
+    emit(run, 'applied', `rollback ${applied.timeoutSeconds} s after the apply unless confirmed (${applied.timer} timer)`, applied.timeoutSeconds);
+    return await confirmOverNewConnection(run, applied, transport);
   } finally {
     transport.close();
   }
-  return await confirmOverNewConnection(run, applied);
 }
 
 function describeOwner(owner: string): string {
@@ -135,24 +142,28 @@ function describeOwner(owner: string): string {
   return `deploy ${field('id')} by ${field('user')} from ${field('client')} (agent pid ${field('pid')}) since ${field('since')}`;
 }
 
-async function confirmOverNewConnection(
-  run: Run,
-  applied: { id: string; deadline: number; deadlineAt: string; oldHash: string; newHash: string; timer: string },
-): Promise<DeployReport> {
-  const localDeadline = Date.now() + run.options.confirmTimeoutSeconds * 1000 - 300;
-  const base = { deployId: applied.id, oldHash: applied.oldHash, newHash: applied.newHash, timer: applied.timer as 'systemd' | 'setsid' };
-  let lastError = '';
-  while (Date.now() < localDeadline) {
+/** Whether the SSH session that did the apply still answers (an open session survives rules that block new ones). */
+async function sessionAnswers(transport: Transport, withinMs: number): Promise<boolean> {
+  const answer = await Promise.race([transport.exec('true'), sleep(withinMs).then(() => undefined)]);
+  return answer?.code === 0;
+}
+
+async function confirmOverNewConnection(run: Run, applied: Applied, first0: Transport): Promise<DeployReport> {
+  const windowEnd = applied.at + applied.timeoutSeconds * 1000 - 300;
+  const base = { deployId: applied.id, oldHash: applied.oldHash, newHash: applied.newHash, timer: applied.timer };
+  const seen: ClientObservation = { newConnectionOpened: false, oldHash: applied.oldHash };
+  while (now() < windowEnd) {
     emit(run, 'confirming');
-    const remaining = localDeadline - Date.now();
+    const remaining = windowEnd - now();
     const ssh = { ...run.options.ssh, readyTimeoutMs: Math.max(500, Math.min(remaining, run.options.ssh?.readyTimeoutMs ?? 8000)) };
     const connected = await run.connect(run.target.ssh, ssh);
     if (!connected.ok) {
-      lastError = connected.error.message;
-      if (connected.error.code !== 'unreachable') return failed(run, connected.error, base);
-      await sleep(Math.min(500, localDeadline - Date.now()));
+      seen.confirmError = connected.error.message;
+      if (connected.error.code !== 'unreachable' && connected.error.code !== 'connection-lost') return failed(run, connected.error, base);
+      await sleep(Math.min(300, windowEnd - now()));
       continue;
     }
+    seen.newConnectionOpened = true;
     const agent = new AgentSession(connected.value, run.paths);
     try {
       const confirmed = await agent.confirm(applied.id);
@@ -163,65 +174,102 @@ async function confirmOverNewConnection(
         emit(run, 'confirmed');
         const persisted = out.values.get('persisted') ?? [];
         const bootUnit = first(out, 'boot-unit');
-        const message =
-          confirmed.exec.code === 0
-            ? `confirmed over a new SSH connection; persisted to ${persisted.join(', ')} (loaded at boot by ${bootUnit})`
-            : `confirmed, but writing the boot file failed: ${first(out, 'error') ?? ''}`;
-        return report(run, 'confirmed', message, { ...base, liveHash, persisted, ...(bootUnit ? { bootUnit } : {}) });
+        const extra = { ...base, ...(liveHash ? { liveHash } : {}), persisted, ...(bootUnit ? { bootUnit } : {}) };
+        if (confirmed.exec.code === AGENT_EXIT.persist) {
+          return report(run, 'confirmed-not-persisted', `confirmed and live, but ${first(out, 'error') ?? 'writing the boot files failed'}`, extra);
+        }
+        return report(run, 'confirmed', `confirmed over a new SSH connection; persisted to ${persisted.join(', ')} (loaded at boot by ${bootUnit})`, extra);
       }
       if (confirmed.exec.code === AGENT_EXIT.decided) break;
-      lastError = agent.failure(confirmed.exec, 'confirming').message;
+      seen.confirmError = agent.failure(confirmed.exec, 'confirming').message;
     } finally {
       connected.value.close();
     }
   }
-  return afterDeadline(run, applied.id, applied.deadline, applied.oldHash, lastError);
+  seen.existingSessionAlive = await sessionAnswers(first0, 4000);
+  return settle(run, applied.id, applied, seen);
 }
 
-/** The confirm failed: wait for the server's own rollback, reconnect and verify it by hash. */
-async function afterDeadline(run: Run, id: string, deadline: number | undefined, oldHash: string | undefined, why: string): Promise<DeployReport> {
-  const waitUntil = Date.now() + (run.options.confirmTimeoutSeconds + (run.options.rollbackWaitSeconds ?? 60)) * 1000;
-  const base = { deployId: id, ...(oldHash ? { oldHash } : {}) };
-  emit(run, 'waiting-for-rollback', why);
-  await sleep(Math.max(0, (deadline ? deadline * 1000 - Date.now() : 0)) + 1500);
-  while (Date.now() < waitUntil) {
-    const connected = await run.connect(run.target.ssh, run.options.ssh ?? {});
-    if (!connected.ok) {
+function serverResult(output: ReturnType<typeof parseAgentOutput>): ServerResult {
+  const record = parseAuditLines(output.values.get('record')?.join('\n'))[0];
+  const timer = first(output, 'timer');
+  const reason = first(output, 'reason');
+  const detail = first(output, 'detail');
+  const liveHash = first(output, 'hash');
+  const serverTime = first(output, 'server-time');
+  return {
+    state: first(output, 'state') ?? 'unknown',
+    ...(timer ? { timerAlive: timer === 'alive' } : {}),
+    ...(reason ? { reason } : {}),
+    ...(detail ? { detail } : {}),
+    ...(record ? { record } : {}),
+    ...(liveHash ? { liveHash } : {}),
+    ...(serverTime ? { serverTime } : {}),
+  };
+}
+
+const IN_PROGRESS = new Set(['pending', 'applying', 'rollback', 'confirming']);
+
+/**
+ * The deploy was not confirmed over the first path: reconnect until the server has decided, and report
+ * its decision (by audit record or state directory) with the client's own observations kept apart.
+ */
+async function settle(run: Run, id: string, applied: Applied | undefined, seen: ClientObservation): Promise<DeployReport> {
+  const timeout = applied?.timeoutSeconds ?? run.options.confirmTimeoutSeconds;
+  const giveUp = now() + (timeout + 2 + (run.options.rollbackWaitSeconds ?? 60)) * 1000;
+  const base = { deployId: id, ...(applied ? { oldHash: applied.oldHash, newHash: applied.newHash, timer: applied.timer } : {}) };
+  emit(run, 'waiting-for-rollback', seen.confirmError ?? (seen.lostDuringApply ? 'connection lost during apply' : undefined));
+  if (applied) await sleep(applied.at + timeout * 1000 + 500 - now());
+  let last = 'no new SSH connection';
+  while (now() < giveUp) {
+    const opened = await open(run);
+    if (!opened.ok) {
+      last = opened.error.message;
       await sleep(1000);
       continue;
     }
-    const agent = new AgentSession(connected.value, run.paths);
+    const { transport, agent } = opened.value;
     try {
+      if (!seen.clientAddress) seen.clientAddress = await clientAddressOf(transport);
       const result = await agent.result(id, run.target.backend);
       if (result.exec.code !== 0) {
+        last = agent.failure(result.exec, 'reading the deploy result').message;
         await sleep(1000);
         continue;
       }
-      if (first(result.output, 'state') === 'pending') {
+      const server = serverResult(result.output);
+      if (server.state === 'pending' && server.timerAlive === false) {
+        emit(run, 'recovered', 'the rollback timer on the server is gone; asking the agent to recover');
+        if ((await agent.install()).ok) await agent.recover();
+        continue;
+      }
+      if (IN_PROGRESS.has(server.state)) {
         await sleep(1000);
         continue;
       }
-      const record = parseAuditLines(result.output.values.get('record')?.join('\n'))[0];
-      const liveHash = first(result.output, 'hash');
-      if (record?.outcome === 'confirmed') {
-        return report(run, 'confirmed', 'confirmed (the confirmation reached the server before the link failed)', { ...base, liveHash });
+      if (server.state === 'staged' || server.state === 'unknown') {
+        if (server.state === 'staged') await agent.abort(id);
+        return failed(run, { code: 'agent-error', message: `the apply never started on the server (deploy ${id} ${server.state === 'staged' ? 'was staged only; aborted' : 'is unknown there'}); nothing changed` }, base);
       }
-      const verified = oldHash === undefined || liveHash === oldHash;
-      const who = record?.client && record.client !== 'unknown' ? ` from ${record.client}` : '';
-      const cause = record?.reason === 'confirm-timeout' || record?.reason === 'late-confirm' ? `new rules blocked SSH${who}` : `deploy failed (${record?.reason ?? why})`;
-      const message = verified
-        ? `${cause}; server rolled back at ${clock(record?.time)}`
-        : `${cause}; server rolled back at ${clock(record?.time)}, but the live ruleset hash differs from the one before the deploy`;
-      emit(run, 'done', message);
-      return report(run, 'rolled-back', message, { ...base, ...(liveHash ? { liveHash } : {}), ...(record?.time ? { rolledBackAt: record.time } : {}) });
+      const verdict = verdictFrom(server, { ...seen, ...(applied ? { oldHash: applied.oldHash } : {}) });
+      emit(run, 'done', verdict.message);
+      const liveHash = server.liveHash;
+      return report(run, verdict.outcome, verdict.message, { ...base, ...(liveHash ? { liveHash } : {}), ...(verdict.rolledBackAt ? { rolledBackAt: verdict.rolledBackAt } : {}) });
     } finally {
-      connected.value.close();
+      transport.close();
     }
   }
   return failed(run, {
     code: 'unreachable',
-    message: `could not confirm (${why || 'no new SSH connection'}); the server rolls back on its own${deadline ? ` at ${new Date(deadline * 1000).toISOString().slice(11, 19)} UTC` : ''}, but it could not be reached again to verify`,
+    message: `could not learn the server's decision (${last}); unless the confirmation arrived, the server rolls back by itself ${timeout} s after the apply`,
   }, base);
+}
+
+/** The address this client connects from, as the server sees it (for messages only). */
+async function clientAddressOf(transport: Transport): Promise<string | undefined> {
+  const r = await transport.exec(`echo "$SSH_CLIENT" | cut -d' ' -f1`);
+  const address = r.stdout.trim();
+  return /^[0-9A-Fa-f.:]+$/.test(address) ? address : undefined;
 }
 
 async function dryRun(run: Run, agent: AgentSession, framed: string): Promise<DeployReport> {

@@ -30,8 +30,6 @@ export async function rollbackHost(
   let ruleset: CompiledRuleset;
   try {
     const agent = new AgentSession(connected.value, serverPaths(options));
-    const installed = await agent.install();
-    if (!installed.ok) return fail(installed.error.code, installed.error.message);
     const previous = await agent.previous();
     if (previous.exec.code !== 0) {
       const error = agent.failure(previous.exec, 'reading the previous ruleset');

@@ -61,7 +61,11 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: DeployError
 
 export type DeployOutcome =
   | 'confirmed'
+  /** Confirmed and live, but the boot files could not be written: a reboot loads the previous rules. */
+  | 'confirmed-not-persisted'
   | 'rolled-back'
+  /** The server tried to restore the previous rules and failed: the new rules may still be live. */
+  | 'rollback-failed'
   | 'dry-run'
   | 'rejected'
   | 'refused'
@@ -101,6 +105,7 @@ export type DeployStep =
   | 'confirming'
   | 'confirmed'
   | 'waiting-for-rollback'
+  | 'recovered'
   | 'done';
 
 /** Progress, one event per step and host; the CLI renders these. */
@@ -109,8 +114,8 @@ export interface DeployProgress {
   step: DeployStep;
   at: Date;
   detail?: string;
-  /** Server time (epoch seconds) when the rollback timer fires; set on `applied`. */
-  deadline?: number;
+  /** Seconds the server waits for the confirmation, counted from the end of the apply; set on `applied`. */
+  timeoutSeconds?: number;
 }
 
 export type ProgressListener = (event: DeployProgress) => void;
@@ -145,6 +150,8 @@ export interface AuditRecord {
   action: string;
   outcome: string;
   reason: string;
+  /** Error text (a failed restore, a rejected ruleset), or the previous holder of a taken-over lock. */
+  detail?: string;
   backend: string;
   user: string;
   client: string;
@@ -153,7 +160,7 @@ export interface AuditRecord {
   newHash: string;
 }
 
-export type SyncState = 'in-sync' | 'drifted' | 'pending-confirmation';
+export type SyncState = 'not-deployed' | 'in-sync' | 'drifted' | 'pending-confirmation';
 
 export interface StatusReport {
   host: string;
@@ -163,8 +170,16 @@ export interface StatusReport {
   compiledHash?: string;
   /** Hash of the last confirmed deploy recorded on the server. */
   confirmedHash?: string;
-  pending: { id: string; deadline: number }[];
+  /** Unconfirmed deploys: seconds left before the server rolls back, and whether its timer still runs. */
+  pending: { id: string; secondsLeft?: number; timerAlive: boolean }[];
   lockedBy?: string;
+  /** Unified diff compiled → live when drifted (for iptables it shows a rule inserted before the hook). */
+  diff?: string;
+  /** Other nftables base chains on the hooks benteng uses (they run too; a drop there also drops). */
+  foreignChains?: string[];
+  /** Transitions a crash left unfinished (the next deploy or boot finishes them). */
+  unfinished?: string[];
+  serverTime?: string;
   audit: AuditRecord[];
   error?: DeployError;
 }

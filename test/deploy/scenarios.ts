@@ -75,7 +75,9 @@ export function defineDeployScenarios(backend: Backend): void {
         if (e.step === 'applied') appliedAt = Date.now();
       });
       expect(report.outcome).toBe('rolled-back');
-      expect(report.message).toMatch(new RegExp(`new rules blocked SSH from ${host.server.clientAddress.replace(/\./g, '\\.')}; server rolled back at \\d\\d:\\d\\d:\\d\\d`));
+      expect(report.message).toMatch(
+        new RegExp(`while the existing session stayed up: the new rules block new SSH from ${host.server.clientAddress.replace(/\./g, '\\.')}; the server rolled back at \\d\\d:\\d\\d:\\d\\d UTC \\(server clock\\) because its timer expired`),
+      );
       expect(report.liveHash).toBe(baseline.newHash);
       const rolledBack = Date.parse(report.rolledBackAt!);
       expect(rolledBack - appliedAt).toBeLessThanOrEqual((TIMEOUT + 2) * 1000 + 1000);
@@ -124,6 +126,8 @@ export function defineDeployScenarios(backend: Backend): void {
           }
         });
         expect(report.outcome).toBe('rolled-back');
+        expect(report.message).toMatch(/and the existing session dropped too: the link or the host failed/);
+        expect(report.message).not.toMatch(/block new SSH/);
         expect(report.liveHash).toBe(baseline.newHash);
       } finally {
         clearTimeout(restore);

@@ -1,7 +1,7 @@
 import type { Backend, CompiledRuleset } from '../../build/compiled-host.js';
 import type { AuditRecord, DeployError, Result, ServerPaths, TimerMode } from '../types.js';
 import type { ExecResult, Transport } from '../ssh/transport.js';
-import { AGENT_SCRIPT } from './script.js';
+import { agentScript } from './script.js';
 
 /** Quotes one word for a POSIX shell. */
 export function shellQuote(value: string): string {
@@ -64,7 +64,7 @@ export function frameRuleset(backend: Backend, ruleset: CompiledRuleset): Result
   return { ok: true, value: text };
 }
 
-/** The agent's exit codes (see script.ts). */
+/** The agent's exit codes (see agent.sh). */
 export const AGENT_EXIT = { rejected: 65, noPrevious: 66, applyFailed: 67, decided: 68, timer: 69, persist: 71, locked: 75, notOwner: 77 } as const;
 
 /** Runs agent verbs over one transport. Every argument is shell-quoted; ruleset text goes over stdin. */
@@ -82,16 +82,27 @@ export class AgentSession {
   async install(): Promise<Result<void>> {
     const dir = shellQuote(this.paths.stateDir);
     const inner = `umask 077 && mkdir -p ${dir} && cat > ${dir}/.agent.$$ && mv -f ${dir}/.agent.$$ ${dir}/agent.sh`;
-    const result = await this.transport.exec(`${this.sudo}sh -c ${shellQuote(inner)}`, AGENT_SCRIPT);
+    const result = await this.transport.exec(`${this.sudo}sh -c ${shellQuote(inner)}`, agentScript());
     if (result.code === 0) return { ok: true, value: undefined };
     return { ok: false, error: this.failure(result, 'uploading the agent') };
   }
 
-  async run(verb: string, args: string[], stdin?: string): Promise<{ exec: ExecResult; output: AgentOutput }> {
+  private command(verb: string, args: string[], inline: boolean): string {
     const who = `BENTENG_SSH_USER="$(id -un)" BENTENG_CLIENT="$(echo "$SSH_CLIENT" | cut -d' ' -f1)"`;
-    const agent = shellQuote(`${this.paths.stateDir}/agent.sh`);
     const words = [verb, this.paths.stateDir, ...args].map(shellQuote).join(' ');
-    const exec = await this.transport.exec(`${this.sudo}env ${who} sh ${agent} ${words}`, stdin);
+    const agent = inline ? `-c ${shellQuote(agentScript())} benteng-agent` : shellQuote(`${this.paths.stateDir}/agent.sh`);
+    return `${this.sudo}env ${who} sh ${agent} ${words}`;
+  }
+
+  /** A deploy verb: runs the agent uploaded by `install()` (the rollback timer needs it on disk). */
+  async run(verb: string, args: string[], stdin?: string): Promise<{ exec: ExecResult; output: AgentOutput }> {
+    const exec = await this.transport.exec(this.command(verb, args, false), stdin);
+    return { exec, output: parseAgentOutput(exec.stdout) };
+  }
+
+  /** A read-only verb: the agent text travels in the command line (`sh -c`), nothing is uploaded. */
+  async runInline(verb: string, args: string[], stdin?: string): Promise<{ exec: ExecResult; output: AgentOutput }> {
+    const exec = await this.transport.exec(this.command(verb, args, true), stdin);
     return { exec, output: parseAgentOutput(exec.stdout) };
   }
 
@@ -112,29 +123,33 @@ export class AgentSession {
     return this.run('put', [id], framed);
   }
   apply(id: string, timeoutSeconds: number, timer: TimerMode, action: 'deploy' | 'rollback', commit: string) {
-    return this.run('apply', [id, String(timeoutSeconds), timer, action, commit]);
+    const p = this.paths;
+    return this.run('apply', [id, String(timeoutSeconds), timer, action, commit, p.nftPersistPath, p.nftConfPath, p.rulesV4Path, p.rulesV6Path]);
   }
   confirm(id: string) {
-    const p = this.paths;
-    return this.run('confirm', [id, p.nftPersistPath, p.nftConfPath, p.rulesV4Path, p.rulesV6Path]);
+    return this.run('confirm', [id]);
   }
   abort(id: string) {
     return this.run('abort', [id]);
   }
+  /** Finishes interrupted transitions and rolls back deploys whose timer is gone (a deploy verb: needs install()). */
+  recover() {
+    return this.run('recover', []);
+  }
   result(id: string, backend: Backend) {
-    return this.run('result', [id, backend]);
+    return this.runInline('result', [id, backend]);
   }
   live(backend: Backend) {
-    return this.run('live', [backend]);
+    return this.runInline('live', [backend]);
   }
   render(backend: Backend, framed: string) {
-    return this.run('render', [backend], framed);
+    return this.runInline('render', [backend], framed);
   }
   status(backend: Backend, auditLines: number) {
-    return this.run('status', [backend, String(auditLines)]);
+    return this.runInline('status', [backend, String(auditLines)]);
   }
   previous() {
-    return this.run('previous', []);
+    return this.runInline('previous', []);
   }
 }
 

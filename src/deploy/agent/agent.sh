@@ -1,0 +1,629 @@
+#!/bin/sh
+# shellcheck shell=sh
+# SC2016: awk programs are single-quoted on purpose. SC2015: `a && b || fail` means "any step failed".
+# shellcheck disable=SC2016,SC2015
+# benteng agent: the server side of `benteng deploy`, `rollback` and `status` (see docs/deploy.md).
+#
+# Usage: agent.sh VERB STATE_DIR ARGS...
+#   deploy verbs (run from <state>/agent.sh, uploaded by the deploy):
+#     begin ID LEASE BACKEND          take the deploy lock (recovering whatever a crash left first)
+#     put ID                          stage the framed ruleset files read from stdin
+#     apply ID TIMEOUT TIMER ACTION COMMIT NFT_PATH NFT_CONF V4_PATH V6_PATH
+#                                     check, prepare the rollback, arm the timer, apply
+#     confirm ID                      the deploy is kept: persist for boot, record history
+#     abort ID                        give up a deploy before apply
+#     timer ID                        the rollback timer (runs detached; started by apply)
+#     boot | recover                  finish or roll back whatever a crash or reboot left behind
+#   read-only verbs (also run inline with `sh -c`, so they upload and change nothing):
+#     result ID BACKEND | live BACKEND | render BACKEND (files on stdin) | status BACKEND N | previous
+#
+# The state machine (docs/deploy.md has the diagram and the crash table). Every transition runs under
+# one flock(1) on <state>/mutex, so two agents never interleave; each state is a directory whose name
+# is the state, and a transition is one rename(2), which is atomic and needs no free space:
+#   lock/ + tx.ID/ (locked, staged) -> pending.ID/ (armed; file `applying`, renamed `applied`)
+#   -> rollback.REASON.ID/ -> rolled-back.REASON.ID/ | rollback-failed.REASON.ID/
+#   -> confirming.ID/ -> confirmed.ID/ | confirmed-not-persisted.ID/
+#   then the audit record is appended and the directory removed (a failed append leaves the
+#   directory, which is itself the record, until the next agent call appends it).
+# The timer holds an flock on pending.ID/alive for its whole life: a free `alive` lock means no timer.
+# Timers count elapsed time on /proc/uptime (monotonic, immune to clock steps), and start counting only
+# when the apply has finished (the apply holds the mutex, the timer waits for it).
+# A rollback writes nothing: the restore is streamed from files written and verified before apply.
+#
+# Output is `key=value` lines plus blocks framed by `--- benteng:begin NAME` / `--- benteng:end NAME`.
+# Every argument is checked against a narrow character class; ruleset text is only ever data.
+umask 077
+PATH=${BENTENG_AGENT_PATH_PREFIX:+$BENTENG_AGENT_PATH_PREFIX:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+LC_ALL=C
+export PATH LC_ALL
+verb=$1
+state=$2
+[ $# -ge 2 ] || { echo "error=usage: agent.sh VERB STATE_DIR"; exit 64; }
+shift 2
+
+fail() { code=$1; shift; printf 'error=%s\n' "$*"; exit "$code"; }
+safe() { case $1 in ''|*[!A-Za-z0-9._:/-]*) fail 64 "bad argument: $1";; esac; }
+safe_word() { case $1 in ''|*[!A-Za-z0-9._-]*) fail 64 "bad argument: $1";; esac; }
+iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+# Centiseconds since boot (CLOCK_BOOTTIME): all deadlines and leases use this, never the wall clock.
+mono() { read -r up _ < /proc/uptime; cs=${up%.*}${up#*.}; echo $((cs + 0)); }
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown; }
+block() { printf -- '--- benteng:begin %s\n' "$1"; [ -f "$2" ] && cat "$2"; printf -- '--- benteng:end %s\n' "$1"; }
+hash_of() { sha256sum < "$1" | cut -d' ' -f1; }
+sane_user() { case $1 in ''|*[!a-z0-9_-]*) echo unknown;; *) echo "$1";; esac; }
+sane_addr() { case $1 in ''|*[!0-9A-Fa-f.:]*) echo unknown;; *) echo "$1";; esac; }
+one_line() { tr '\n\t' '  ' | tr -d '\000-\037"\134' | head -c 1500; }
+# Test hook: BENTENG_AGENT_CRASH_AT=NAME kills the agent at that step (docs/deploy.md, crash table).
+crash_point() { [ "${BENTENG_AGENT_CRASH_AT:-}" = "$1" ] && kill -9 $$; return 0; }
+who_user=$(sane_user "${BENTENG_SSH_USER:-}")
+who_client=$(sane_addr "${BENTENG_CLIENT:-}")
+
+safe "$state"
+
+# ---- canonical listings (what hashes, status and dry-run diffs compare) ----
+# nft: our table without the dynamic blocklist elements.
+STRIP_BLOCKLIST='
+/^[ \t]*set blocklist_v[46] \{/ { inset = 1 }
+inset && /^[ \t]*\}[ \t]*$/ { inset = 0 }
+inset && /elements = \{/ { skipping = 1 }
+skipping { if ($0 ~ /\}/) skipping = 0; next }
+{ print }'
+# iptables-save -> the BENTENG chains and the hooks into them, without counters or blocklist entries.
+# A hook is printed with its position in its chain: a rule inserted before it shows as drift.
+IPT_CANON='
+function emit(l) { if (!shown) { print table; shown = 1 } print l }
+/^# benteng:/ { print; next }
+/^\*/ { table = $0; shown = 0; split("", pos); next }
+/^:BENTENG-/ { emit($1 " -"); next }
+/^-A BENTENG-BLOCK / { next }
+/^-A BENTENG-/ { emit($0); next }
+/^-A / { pos[$2]++; if ($0 ~ / -[jg] BENTENG-/) emit("[" pos[$2] "] " $0); next }'
+# iptables-save -> only our chains and hooks (the copy a rollback restores). Linear: streams.
+IPT_SAVED='
+/^\*/ { table = $0; shown = 0; next }
+/^:BENTENG-/ || /^-A BENTENG-/ || (/^-A / && / -[jg] BENTENG-/) {
+  if (!shown) { print table; shown = 1 }
+  if ($0 ~ /^:/) print $1 " - [0:0]"; else print
+  next
+}
+/^COMMIT/ { if (shown) print "COMMIT"; shown = 0 }'
+# stdin: live iptables-save, a line "#benteng-split", then a ruleset of our chains (new or saved).
+# stdout: one iptables-restore --noflush input that replaces every BENTENG chain and hook with the
+# ruleset's, keeps live BENTENG-BLOCK entries, and deletes chains the ruleset no longer has. Linear.
+IPT_MERGE='
+!part2 && /^#benteng-split$/ { part2 = 1; next }
+!part2 {
+  if ($0 ~ /^\*/) { t = substr($0, 2); next }
+  if ($0 ~ /^:BENTENG-/) { c = substr($1, 2); nold[t]++; old[t, nold[t]] = c; tables[t] = 1; next }
+  if ($0 ~ /^-A BENTENG-BLOCK / && $0 != "-A BENTENG-BLOCK -j RETURN") { nblk[t]++; blk[t, nblk[t]] = $0; next }
+  if ($0 ~ /^-A / && $0 !~ /^-A BENTENG-/ && $0 ~ / -[jg] BENTENG-/) { l = $0; sub(/^-A /, "-D ", l); njump[t]++; jump[t, njump[t]] = l; tables[t] = 1 }
+  next
+}
+function preamble() {
+  if (done[t]) return
+  done[t] = 1
+  for (i = 1; i <= nold[t]; i++) if (!declared[t, old[t, i]]) printf ":%s - [0:0]\n", old[t, i]
+  for (i = 1; i <= njump[t]; i++) print jump[t, i]
+  for (i = 1; i <= nold[t]; i++) if (!declared[t, old[t, i]]) printf "-X %s\n", old[t, i]
+}
+/^\*/ { t = substr($0, 2); seen[t] = 1; print; next }
+/^:/ { declared[t, substr($1, 2)] = 1; print; next }
+/^COMMIT/ {
+  preamble()
+  if (declared[t, "BENTENG-BLOCK"])
+    for (i = nblk[t]; i >= 1; i--) if (!present[t, blk[t, i]]) { l = blk[t, i]; sub(/^-A BENTENG-BLOCK /, "-I BENTENG-BLOCK 1 ", l); print l }
+  print "COMMIT"; next
+}
+/^#/ || /^[ \t]*$/ { next }
+{ preamble(); present[t, $0] = 1; print }
+END {
+  for (t in tables) if (!seen[t]) { printf "*%s\n", t; preamble(); print "COMMIT" }
+}'
+# `nft list set` -> one "add element" command for its elements (if any). Linear: streams.
+ELEMENTS='
+/elements = \{/ { on = 1; sub(/.*elements = \{/, ""); printf "add element inet benteng %s {", name; any = 1 }
+on { line = $0; if (line ~ /\}/) { sub(/\}.*/, "", line); on = 0 } gsub(/\t/, " ", line); printf " %s", line }
+END { if (any) print " }" }'
+
+ipt_save() { if [ "$1" = v4 ]; then iptables-save 2>/dev/null; else ip6tables-save 2>/dev/null; fi; }
+ipt_restore() { fam=$1; shift; if [ "$fam" = v4 ]; then iptables-restore "$@"; else ip6tables-restore "$@"; fi; }
+# merge FAMILY RULESET_FILE: the restore input replacing our live chains with the file's.
+ipt_merge() { { ipt_save "$1"; echo '#benteng-split'; cat "$2"; } | awk "$IPT_MERGE"; }
+
+nft_canon() { if nft list table inet benteng >/dev/null 2>&1; then nft -s list table inet benteng | awk "$STRIP_BLOCKLIST"; fi; }
+ipt_canon() { { echo '# benteng:ipv4'; ipt_save v4; echo '# benteng:ipv6'; ipt_save v6; } | awk "$IPT_CANON"; }
+canon_live() { case $1 in nftables) nft_canon ;; iptables) ipt_canon ;; esac; }
+
+nft_prefix() { printf 'table inet benteng {}\ndelete table inet benteng\n'; }
+# Live blocklist elements, as "add element" lines, for the sets the ruleset file declares.
+nft_blocklist_adds() {
+  for set in blocklist_v4 blocklist_v6; do
+    grep -q "set $set" "$1" 2>/dev/null || continue
+    nft list set inet benteng "$set" 2>/dev/null | awk -v name="$set" "$ELEMENTS"
+  done
+}
+
+# Loads ruleset files into a scratch network namespace and prints the canonical listing there, so a
+# ruleset the kernel rejects is caught without touching the live firewall. Needs nothing on disk.
+RENDER_IN_SCRATCH='
+b=$1; d=$2
+case $b in
+  nftables) nft -f "$d/nft" >&2 || exit 1; nft -s list table inet benteng ;;
+  iptables)
+    for fam in v4 v6; do
+      [ -s "$d/$fam" ] || continue
+      if [ $fam = v4 ]; then iptables-restore --noflush "$d/$fam" >&2 || exit 1; else ip6tables-restore --noflush "$d/$fam" >&2 || exit 1; fi
+    done
+    echo "# benteng:ipv4"; iptables-save; echo "# benteng:ipv6"; ip6tables-save ;;
+esac'
+render_dir() { # backend dir -> canonical listing on stdout, errors on stderr
+  unshare -n sh -c "$RENDER_IN_SCRATCH" render "$1" "$2" > "$2.raw" || { rm -f "$2.raw"; return 1; }
+  case $1 in nftables) awk "$STRIP_BLOCKLIST" "$2.raw" ;; iptables) awk "$IPT_CANON" "$2.raw" ;; esac
+  rm -f "$2.raw"
+}
+
+split_files() { # dir: stdin framed by "--- benteng:file NAME" into DIR/NAME (NAME in nft v4 v6)
+  mkdir -p "$1" && awk -v dir="$1" '
+    /^--- benteng:file / { if ($3 !~ /^(nft|v4|v6)$/) { bad = 1; exit 1 } if (f != "" && close(f) != 0) { bad = 1; exit 1 } f = dir "/" $3; printf "" > f; next }
+    f != "" { print > f }
+    END { if (f != "" && close(f) != 0) bad = 1; if (bad) exit 1 }'
+}
+
+# ---- the mutex: every state transition holds it ----
+take_mutex() {
+  mkdir -p "$state" 2>/dev/null || fail 70 "cannot create the state directory $state"
+  exec 9>>"$state/mutex" || fail 70 "cannot open $state/mutex"
+  flock -w 120 9 || fail 75 "the state directory $state is busy (another agent holds its mutex for 120 s)"
+}
+
+# ---- audit ----
+audit_line() { # id action outcome reason detail meta-dir
+  m=$6
+  printf '{"time":"%s","id":"%s","action":"%s","outcome":"%s","reason":"%s","detail":"%s","backend":"%s","user":"%s","client":"%s","commit":"%s","oldHash":"%s","newHash":"%s"}\n' \
+    "$(iso)" "$1" "$2" "$3" "$4" "$(printf '%s' "$5" | one_line)" "$(cat "$m/backend" 2>/dev/null)" "$(cat "$m/user" 2>/dev/null || echo "$who_user")" \
+    "$(cat "$m/client" 2>/dev/null || echo "$who_client")" "$(cat "$m/commit" 2>/dev/null)" "$(cat "$m/old-hash" 2>/dev/null)" \
+    "$(cat "$m/new-hash" 2>/dev/null)"
+}
+audit() { audit_line "$@" >> "$state/audit.log"; }
+
+# ---- lock ----
+lock_owned() { [ "$(cat "$state/lock/id" 2>/dev/null)" = "$1" ] || fail 77 "lock is not held by deploy $1"; }
+lock_release() { [ "$(cat "$state/lock/id" 2>/dev/null)" = "$1" ] && rm -rf "$state/lock"; return 0; }
+timer_alive() { [ -f "$1/alive" ] && ! flock -n "$1/alive" true; }
+
+# ---- decisions (mutex held) ----
+# A rollback streams its restore from files written before apply: it needs no free space.
+restore_saved() { # dir
+  case $(cat "$1/backend") in
+    nftables) { nft_prefix; cat "$1/saved.nft"; nft_blocklist_adds "$1/saved.nft"; } | nft -f - ;;
+    iptables)
+      rc=0
+      for fam in v4 v6; do
+        ipt_merge "$fam" "$1/saved.$fam" | ipt_restore "$fam" --noflush || rc=1
+      done
+      return $rc ;;
+  esac
+}
+
+# finish DIR: the audit record for an outcome directory, then cleanup. Idempotent.
+finish() {
+  d=$1; name=$(basename "$d")
+  outcome=${name%%.*}; rest=${name#*.}; id=${rest##*.}
+  case $rest in *.*) reason=${rest%.*} ;; *) reason=confirmed ;; esac
+  detail=$(cat "$d/detail" 2>/dev/null)
+  audit "$id" "$(cat "$d/action" 2>/dev/null || echo deploy)" "$outcome" "$reason" "$detail" "$d" || return 1
+  crash_point audited
+  rm -rf "$d"
+  lock_release "$id"
+}
+
+# decide_rollback ID REASON: called by the timer, a failed apply and recovery; the rename to
+# rollback.REASON.ID is the decision (only one caller finds pending.ID).
+decide_rollback() {
+  mv "$state/pending.$1" "$state/rollback.$2.$1" 2>/dev/null || return 1
+  crash_point rollback-decided
+  do_rollback "$state/rollback.$2.$1"
+}
+do_rollback() { # rollback.REASON.ID dir
+  d=$1; name=$(basename "$d"); rest=${name#rollback.}
+  if err=$(restore_saved "$d" 2>&1); then to=rolled-back; else to=rollback-failed; printf '%s\n' "$err" > "$d/detail" 2>/dev/null; fi
+  crash_point restored
+  mv "$d" "$state/$to.$rest" || return 1
+  finish "$state/$to.$rest"
+  return 0
+}
+
+persist() { # dir
+  d=$1
+  read -r nft_path nft_conf v4_path v6_path < "$d/persist-paths" || return 1
+  case $(cat "$d/backend") in
+    nftables)
+      mkdir -p "$(dirname "$nft_path")" && cp "$d/files/nft" "$nft_path.tmp.$$" && mv "$nft_path.tmp.$$" "$nft_path" || { rm -f "$nft_path.tmp.$$"; return 1; }
+      if ! grep -qF "include \"$nft_path\"" "$nft_conf" 2>/dev/null; then
+        { if [ -f "$nft_conf" ]; then cat "$nft_conf"; else printf '#!/usr/sbin/nft -f\n'; fi; printf 'include "%s"\n' "$nft_path"; } > "$nft_conf.tmp.$$" &&
+          mv "$nft_conf.tmp.$$" "$nft_conf" || { rm -f "$nft_conf.tmp.$$"; return 1; }
+      fi ;;
+    iptables)
+      for pair in "v4 $v4_path" "v6 $v6_path"; do
+        fam=${pair%% *}; path=${pair#* }
+        mkdir -p "$(dirname "$path")" && ipt_save "$fam" > "$path.tmp.$$" && [ -s "$path.tmp.$$" ] && mv "$path.tmp.$$" "$path" || { rm -f "$path.tmp.$$"; return 1; }
+      done ;;
+  esac
+}
+persisted_lines() { # dir
+  read -r nft_path nft_conf v4_path v6_path < "$1/persist-paths" 2>/dev/null || return 0
+  case $(cat "$1/backend") in
+    nftables) echo "persisted=$nft_path"; echo "persisted-via=$nft_conf"; echo "boot-unit=nftables.service" ;;
+    iptables) echo "persisted=$v4_path"; echo "persisted=$v6_path"; echo "boot-unit=netfilter-persistent.service" ;;
+  esac
+}
+# history/current and history/previous: a failed copy (full disk) keeps the old history intact.
+record_history() { # dir
+  h="$state/history"; mkdir -p "$h" || return 1
+  rm -rf "$h/current.tmp"
+  if cp -r "$1/files" "$h/current.tmp" && cp "$1/new-hash" "$1/action" "$h/current.tmp/"; then
+    if [ -d "$h/current" ]; then rm -rf "$h/previous"; mv "$h/current" "$h/previous"; fi
+    mv "$h/current.tmp" "$h/current"
+  else
+    rm -rf "$h/current.tmp"; return 1
+  fi
+}
+do_confirm() { # confirming.ID dir
+  d=$1; id=${d##*.}
+  to=confirmed
+  if ! persist "$d" 2>/dev/null; then to=confirmed-not-persisted; echo "writing the boot files failed (disk full or read-only?)" > "$d/detail" 2>/dev/null; fi
+  crash_point persisted
+  record_history "$d" 2>/dev/null || [ "$to" != confirmed ] || echo "the history copy for rollback could not be written" > "$d/detail" 2>/dev/null
+  mv "$d" "$state/$to.$id" || return 1
+  crash_point confirm-decided
+  finish "$state/$to.$id"
+  return 0
+}
+
+# recover NOTE: finish every interrupted transition; roll back pending deploys whose timer is gone;
+# release a lock whose deploy is dead. Prints one `recovered=` line per action. Mutex held.
+recover() {
+  cur_boot=$(boot_id)
+  for d in "$state"/rollback.*; do [ -d "$d" ] && do_rollback "$d" && echo "recovered=finished rollback of $(basename "$d")"; done
+  for d in "$state"/confirming.*; do [ -d "$d" ] && do_confirm "$d" && echo "recovered=finished confirm of $(basename "$d")"; done
+  for d in "$state"/rolled-back.* "$state"/rollback-failed.* "$state"/confirmed.* "$state"/confirmed-not-persisted.*; do
+    [ -d "$d" ] && finish "$d" && echo "recovered=recorded $(basename "$d")"
+  done
+  for d in "$state"/pending.*; do
+    [ -d "$d" ] || continue
+    timer_alive "$d" && continue
+    id=${d##*/pending.}
+    if [ ! -f "$d/applied" ]; then why=apply-interrupted
+    elif [ "$(cat "$d/boot" 2>/dev/null)" != "$cur_boot" ]; then why=reboot
+    else why=timer-lost; fi
+    decide_rollback "$id" "$why" && echo "recovered=rolled back deploy $id ($why)"
+  done
+  if [ -d "$state/lock" ]; then
+    id=$(cat "$state/lock/id" 2>/dev/null)
+    lease=$(cat "$state/lock/lease" 2>/dev/null || echo 0)
+    why=
+    if [ -z "$id" ] || [ ! -f "$state/lock/owner" ]; then why="an incomplete lock"
+    elif [ "$(cat "$state/lock/boot" 2>/dev/null)" != "$cur_boot" ]; then why="a lock from before the last reboot"
+    elif [ ! -d "$state/pending.$id" ] && [ "$(mono)" -gt "$lease" ]; then why="a lock whose deploy stopped before applying (lease expired)"
+    fi
+    if [ -n "$why" ]; then
+      owner=$(one_line 2>/dev/null < "$state/lock/owner")
+      [ -n "$id" ] && rm -rf "$state/tx.$id"
+      rm -rf "$state/lock"
+      audit "${id:-unknown}" lock abandoned lock-taken-over "$why: $owner" /dev/null
+      echo "recovered=took over $why: $owner"
+    fi
+  fi
+  for t in "$state"/tx.*; do
+    [ -d "$t" ] || continue
+    [ "$(cat "$state/lock/id" 2>/dev/null)" = "${t##*/tx.}" ] || rm -rf "$t"
+  done
+}
+
+# ---- verbs ----
+cmd_begin() { # id lease-seconds backend
+  safe_word "$1"; safe_word "$2"; safe_word "$3"
+  take_mutex
+  recover
+  if [ -d "$state/lock" ]; then
+    printf 'locked-by=%s\n' "$(cat "$state/lock/owner" 2>/dev/null || echo unknown)"
+    exit 75
+  fi
+  rm -rf "$state/lock.new"
+  mkdir "$state/lock.new" &&
+    echo "$1" > "$state/lock.new/id" &&
+    echo $(($(mono) + $2 * 100)) > "$state/lock.new/lease" &&
+    boot_id > "$state/lock.new/boot" &&
+    printf 'user=%s client=%s pid=%s since=%s id=%s\n' "$who_user" "$who_client" "$$" "$(iso)" "$1" > "$state/lock.new/owner" &&
+    mv "$state/lock.new" "$state/lock" || { rm -rf "$state/lock.new"; fail 70 "cannot write the lock in $state (disk full?)"; }
+  crash_point locked
+  tx="$state/tx.$1"
+  rm -rf "$tx"
+  { mkdir "$tx" && echo "$3" > "$tx/backend" && echo "$who_user" > "$tx/user" && echo "$who_client" > "$tx/client"; } ||
+    { rm -rf "$tx"; lock_release "$1"; fail 70 "cannot create $tx (disk full?)"; }
+  echo "locked=$1"
+}
+
+cmd_put() { # id (no mutex: only the lock owner writes its tx directory)
+  safe_word "$1"; lock_owned "$1"
+  tx="$state/tx.$1"
+  rm -rf "$tx/files.tmp"
+  split_files "$tx/files.tmp" || { rm -rf "$tx/files.tmp"; fail 65 "malformed upload, or the state filesystem is full"; }
+  rm -rf "$tx/files" && mv "$tx/files.tmp" "$tx/files" || fail 70 "cannot stage files"
+  crash_point staged
+  echo "staged=$1"
+}
+
+reject() { # id message [error-file] -- before apply: nothing changed; audited
+  tx="$state/tx.$1"
+  msg=$(head -c 1500 "${3:-/dev/null}" 2>/dev/null | one_line)
+  audit "$1" "$(cat "$tx/action" 2>/dev/null || echo deploy)" rejected "$2" "$msg" "$tx" 2>/dev/null
+  rm -rf "$tx"; lock_release "$1"
+  fail 65 "$2${msg:+: $msg}"
+}
+
+free_kb() { df -Pk "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+size_kb() { du -sk "$1" 2>/dev/null | cut -f1; }
+
+cmd_apply() { # id timeout timer-mode action commit nft-path nft-conf v4-path v6-path
+  safe_word "$1"; safe_word "$2"; safe_word "$3"; safe_word "$4"; safe_word "$5"; safe "$6"; safe "$7"; safe "$8"; safe "$9"
+  id=$1; timeout=$2; mode=$3
+  take_mutex
+  lock_owned "$id"
+  trap '' HUP PIPE
+  tx="$state/tx.$id"; backend=$(cat "$tx/backend")
+  echo "$4" > "$tx/action"; echo "$5" > "$tx/commit"
+  # Everything the rollback and the confirm need is written here, before the firewall is touched;
+  # refuse when the state filesystem cannot hold it with room to spare.
+  [ -d "$tx/files" ] || reject "$id" "no ruleset staged"
+  staged_kb=$(size_kb "$tx/files")
+  need=$(( ${staged_kb:-0} * 6 + 1024 ))
+  avail=$(free_kb "$state")
+  [ -n "$avail" ] && [ "$avail" -ge "$need" ] ||
+    reject "$id" "the state filesystem has ${avail:-unknown} KiB free, the deploy needs $need KiB; nothing was applied"
+  printf '%s %s %s %s\n' "$6" "$7" "$8" "$9" > "$tx/persist-paths" || reject "$id" "cannot write to $tx (disk full?)"
+  case $backend in
+    nftables)
+      [ -s "$tx/files/nft" ] || reject "$id" "no nft ruleset staged"
+      { cat "$tx/files/nft"; nft_blocklist_adds "$tx/files/nft"; } > "$tx/apply.nft" || reject "$id" "cannot write $tx/apply.nft (disk full?)"
+      nft -c -f "$tx/apply.nft" > "$tx/check.err" 2>&1 || reject "$id" "nft -c rejected the ruleset" "$tx/check.err" ;;
+    iptables)
+      [ -s "$tx/files/v4" ] || [ -s "$tx/files/v6" ] || reject "$id" "no iptables ruleset staged"
+      for fam in v4 v6; do
+        [ -s "$tx/files/$fam" ] || continue
+        ipt_merge "$fam" "$tx/files/$fam" > "$tx/apply.$fam" || reject "$id" "cannot write $tx/apply.$fam (disk full?)"
+        ipt_restore "$fam" --test --noflush "$tx/apply.$fam" > "$tx/check.err" 2>&1 ||
+          reject "$id" "$fam restore --test rejected the ruleset" "$tx/check.err"
+      done ;;
+    *) reject "$id" "unknown backend $backend" ;;
+  esac
+  render_dir "$backend" "$tx/files" > "$tx/new.canon" 2> "$tx/check.err" ||
+    reject "$id" "the kernel rejected the ruleset (scratch namespace)" "$tx/check.err"
+  crash_point checked
+  canon_live "$backend" > "$tx/old.canon" && hash_of "$tx/new.canon" > "$tx/new-hash" && hash_of "$tx/old.canon" > "$tx/old-hash" ||
+    reject "$id" "cannot write to $tx (disk full?)"
+  case $backend in
+    nftables)
+      if nft list table inet benteng >/dev/null 2>&1; then nft list table inet benteng > "$tx/saved.nft"; else : > "$tx/saved.nft"; fi ||
+        reject "$id" "cannot save the live ruleset (disk full?)"
+      { nft_prefix; cat "$tx/saved.nft"; } | nft -c -f - > "$tx/check.err" 2>&1 ||
+        reject "$id" "the saved live ruleset is not restorable" "$tx/check.err" ;;
+    iptables)
+      for fam in v4 v6; do
+        ipt_save "$fam" | awk "$IPT_SAVED" > "$tx/saved.$fam" || reject "$id" "cannot save the live $fam ruleset (disk full?)"
+        ipt_merge "$fam" "$tx/saved.$fam" | ipt_restore "$fam" --test --noflush > "$tx/check.err" 2>&1 ||
+          reject "$id" "the saved live $fam ruleset is not restorable" "$tx/check.err"
+      done ;;
+  esac
+  crash_point saved
+  { boot_id > "$tx/boot" && : > "$tx/alive" && : > "$tx/applying" && cp "$state/agent.sh" "$tx/agent.sh" &&
+    printf '%s\n' "$timeout" > "$tx/timeout" && printf '%-24s\n' unknown > "$tx/deadline"; } ||
+    reject "$id" "cannot prepare $tx (disk full?)"
+  mv "$tx" "$state/pending.$id" || reject "$id" "cannot mark the deploy pending"
+  p="$state/pending.$id"
+  crash_point pending
+  kind=$(arm_timer "$id" "$mode") || {
+    mv "$p" "$state/disarmed.$id" 2>/dev/null; rm -rf "$state/disarmed.$id"; lock_release "$id"
+    fail 69 "cannot arm the rollback timer ($mode); nothing was applied"
+  }
+  crash_point armed
+  rc=0
+  case $backend in
+    nftables) err=$(nft -f "$p/apply.nft" 2>&1) || rc=1 ;;
+    iptables)
+      for fam in v4 v6; do
+        [ -f "$p/apply.$fam" ] || continue
+        err=$(ipt_restore "$fam" --noflush "$p/apply.$fam" 2>&1) || { rc=1; break; }
+        crash_point "applied-$fam"
+      done ;;
+  esac
+  if [ $rc -ne 0 ]; then
+    printf '%s\n' "$err" > "$p/detail" 2>/dev/null
+    decide_rollback "$id" apply-failed
+    fail 67 "apply failed and the saved ruleset was restored: $(printf '%s' "$err" | one_line)"
+  fi
+  crash_point before-applied
+  mv "$p/applying" "$p/applied"
+  crash_point applied
+  echo "applied=$id"
+  echo "applied-at=$(iso)"
+  echo "timeout=$timeout"
+  echo "timer=$kind"
+  echo "old-hash=$(cat "$p/old-hash")"
+  echo "new-hash=$(cat "$p/new-hash")"
+}
+
+systemd_up() {
+  command -v systemd-run >/dev/null 2>&1 || return 1
+  case $(systemctl is-system-running 2>/dev/null) in running|degraded|starting) return 0;; esac
+  return 1
+}
+# arm_timer ID MODE: starts the timer detached (a systemd transient unit where systemd runs, else a
+# setsid process), then waits until it holds pending.ID/alive. Prints the kind. Mutex held: the timer
+# cannot decide anything before this apply has finished. Fd 9 (the mutex) is never inherited.
+arm_timer() {
+  p="$state/pending.$1"
+  kind=
+  if [ "$2" != setsid ] && systemd_up; then
+    if systemd-run --quiet --collect --unit "benteng-rollback-$1" /bin/sh "$p/agent.sh" timer "$state" "$1" >/dev/null 2>&1 9>&-; then kind=systemd; fi
+  fi
+  if [ -z "$kind" ]; then
+    [ "$2" = systemd ] && return 1
+    setsid -f /bin/sh "$p/agent.sh" timer "$state" "$1" </dev/null >/dev/null 2>&1 9>&- || return 1
+    kind=setsid
+  fi
+  i=0
+  while ! timer_alive "$p"; do
+    i=$((i + 1)); [ $i -le 200 ] || return 1
+    sleep 0.05
+  done
+  echo "$kind"
+}
+
+cmd_timer() { # id (runs detached; holds pending.ID/alive until it exits)
+  safe_word "$1"; id=$1
+  trap '' HUP INT PIPE
+  p="$state/pending.$id"
+  exec 8<"$p/alive" 2>/dev/null || exit 0
+  flock -w 5 8 || exit 0
+  # The apply holds the mutex: taking it here waits until the apply has finished or died.
+  exec 9>>"$state/mutex"; flock 9
+  [ -d "$p" ] || exit 0
+  if [ ! -f "$p/applied" ]; then decide_rollback "$id" apply-interrupted; exit 0; fi
+  flock -u 9
+  start=$(mono); deadline=$((start + $(cat "$p/timeout") * 100))
+  printf '%-24s\n' "$deadline" 1<>"$p/deadline" 2>/dev/null
+  while [ -d "$p" ]; do
+    if [ "$(mono)" -ge "$deadline" ]; then
+      flock 9
+      [ -d "$p" ] && decide_rollback "$id" confirm-timeout
+      exit 0
+    fi
+    sleep 0.1
+  done
+}
+
+cmd_confirm() { # id
+  safe_word "$1"; id=$1
+  take_mutex
+  p="$state/pending.$id"
+  if [ -d "$p" ] && [ ! -f "$p/applied" ]; then decide_rollback "$id" apply-interrupted; fi
+  if [ ! -d "$p" ]; then cmd_result_lines "$id"; exit 68; fi
+  mv "$p" "$state/confirming.$id" || fail 70 "cannot record the confirmation"
+  crash_point confirming
+  d="$state/confirming.$id"
+  persisted=$(persisted_lines "$d")
+  do_confirm "$d"
+  echo "confirmed=$id"
+  printf '%s\n' "$persisted"
+  [ "$to" = confirmed ] || fail 71 "confirmed, but writing the boot files failed: a reboot would load the previous rules"
+
+}
+
+cmd_abort() { # id: give up a deploy before apply (client-side failure between begin and apply)
+  safe_word "$1"; take_mutex; lock_owned "$1"; rm -rf "$state/tx.$1"; lock_release "$1"; echo "aborted=$1"
+}
+
+cmd_recover() { # reason label only
+  take_mutex
+  recover
+  echo "recover=done"
+}
+
+# What became of deploy ID: pending, in transition, or its audit record. Read-only.
+cmd_result_lines() {
+  if [ -d "$state/pending.$1" ]; then
+    if [ -f "$state/pending.$1/applied" ]; then echo "state=pending"; else echo "state=applying"; fi
+    timer_alive "$state/pending.$1" && echo "timer=alive" || echo "timer=gone"
+    return 0
+  fi
+  for d in "$state"/*."$1"; do
+    [ -d "$d" ] || continue
+    case $(basename "$d") in tx.*) echo "state=staged"; return 0 ;; esac
+    name=$(basename "$d"); echo "state=${name%%.*}"; rest=${name#*.}
+    case $rest in *.*) echo "reason=${rest%.*}" ;; esac
+    echo "detail=$(one_line 2>/dev/null < "$d/detail")"
+    return 0
+  done
+  rec=$(grep "\"id\":\"$1\"" "$state/audit.log" 2>/dev/null | tail -n 1)
+  if [ -n "$rec" ]; then echo "state=decided"; echo "record=$rec"; else echo "state=unknown"; fi
+}
+cmd_result() { # id backend
+  safe_word "$1"; safe_word "$2"
+  cmd_result_lines "$1"
+  echo "server-time=$(iso)"
+  cmd_live "$2"
+}
+
+cmd_render() { # backend, files on stdin
+  safe_word "$1"
+  tmp=$(mktemp -d) || fail 70 "mktemp failed"
+  split_files "$tmp/files" || { rm -rf "$tmp"; fail 65 "malformed upload"; }
+  if render_dir "$1" "$tmp/files" > "$tmp/canon" 2> "$tmp/err"; then
+    echo "hash=$(hash_of "$tmp/canon")"; block canon "$tmp/canon"; rm -rf "$tmp"
+  else
+    msg=$(one_line < "$tmp/err"); rm -rf "$tmp"; fail 65 "the kernel rejected the ruleset: $msg"
+  fi
+}
+
+cmd_live() { # backend
+  safe_word "$1"
+  tmp=$(mktemp) || fail 70 "mktemp failed"
+  canon_live "$1" > "$tmp"
+  echo "hash=$(hash_of "$tmp")"; block live "$tmp"; rm -f "$tmp"
+}
+
+# Other nftables base chains on the hooks ours use: they run too (accept there does not skip ours;
+# drop there drops before or after us), so status names them.
+nft_foreign_chains() {
+  nft list chains 2>/dev/null | awk '
+    /^table / { table = $2 " " $3 }
+    /^[ \t]*chain / { chain = $2 }
+    /type filter hook (input|output|forward)/ && table != "inet benteng" {
+      match($0, /hook [a-z]+ priority [^;]+/); print table " " chain " " substr($0, RSTART, RLENGTH) }'
+}
+
+cmd_status() { # backend audit-lines (read-only: takes no lock, writes nothing but a temp file)
+  safe_word "$1"; safe_word "$2"
+  cmd_live "$1"
+  if [ -f "$state/history/current/new-hash" ] || [ -s "$state/audit.log" ]; then echo "deployed=yes"; else echo "deployed=no"; fi
+  for d in "$state"/pending.*; do
+    [ -d "$d" ] || continue
+    dl=$(tr -d ' ' 2>/dev/null < "$d/deadline")
+    case $dl in ''|*[!0-9]*) left=unknown ;; *) left=$(( (dl - $(mono)) / 100 )) ;; esac
+    timer_alive "$d" && t=alive || t=gone
+    echo "pending=${d##*/pending.} seconds-left=$left timer=$t new-hash=$(cat "$d/new-hash" 2>/dev/null)"
+  done
+  for d in "$state"/rollback.* "$state"/confirming.* "$state"/rolled-back.* "$state"/rollback-failed.* "$state"/confirmed.* "$state"/confirmed-not-persisted.*; do
+    [ -d "$d" ] && echo "unfinished=$(basename "$d")"
+  done
+  [ -f "$state/lock/owner" ] && echo "locked-by=$(cat "$state/lock/owner")"
+  [ -f "$state/history/current/new-hash" ] && echo "confirmed-hash=$(cat "$state/history/current/new-hash")"
+  [ -d "$state/history/previous" ] && echo "previous=yes"
+  [ "$1" = nftables ] && nft_foreign_chains | sed 's/^/foreign-chain=/'
+  echo "server-time=$(iso)"
+  printf -- '--- benteng:begin audit\n'; tail -n "$2" "$state/audit.log" 2>/dev/null; printf -- '--- benteng:end audit\n'
+}
+
+cmd_previous() {
+  h="$state/history/previous"
+  [ -d "$h" ] || fail 66 "no previous confirmed ruleset is kept on this host"
+  for f in nft v4 v6; do [ -f "$h/$f" ] && block "$f" "$h/$f"; done
+  echo "hash=$(cat "$h/new-hash" 2>/dev/null)"
+}
+
+case $verb in
+  begin) cmd_begin "$@" ;;
+  put) cmd_put "$@" ;;
+  apply) cmd_apply "$@" ;;
+  confirm) cmd_confirm "$@" ;;
+  abort) cmd_abort "$@" ;;
+  timer) cmd_timer "$@" ;;
+  boot|recover) cmd_recover ;;
+  render) cmd_render "$@" ;;
+  live) cmd_live "$@" ;;
+  status) cmd_status "$@" ;;
+  result) cmd_result "$@" ;;
+  previous) cmd_previous ;;
+  *) fail 64 "unknown verb $verb" ;;
+esac
