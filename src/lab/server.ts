@@ -25,7 +25,7 @@ export interface LabServerSpec {
   clientAddress: string;
   address: string;
   dir: string;
-  /** Public key line allowed to log in as root. */
+  /** Public key line allowed to log in as root (and as `deployUser`). */
   authorizedKey: string;
   /**
    * Give sshd (and so the agent) a private view of /etc and /var/lib (overlayfs in its own mount
@@ -33,9 +33,29 @@ export interface LabServerSpec {
    * machine's own /etc/nftables.conf or /var/lib/benteng.
    */
   privateRoot?: boolean;
+  /** A non-root login user; implies `privateRoot`. */
+  deployUser?: LabDeployUser;
+}
+
+/**
+ * A non-root login user that exists only inside the server's private root: its lines in /etc/passwd,
+ * /etc/group and /etc/shadow, its /etc/sudoers.d entry and its home under /home are written to overlay
+ * upper dirs under the server's `dir`, and sudo keeps its timestamps under the private /var/lib rather than
+ * the machine's /run/sudo. The machine's own files are never written. The user logs in with
+ * `authorizedKey`; it has no password.
+ */
+export interface LabDeployUser {
+  name: string;
+  /**
+   * `nopasswd`: `NOPASSWD: ALL`, so `sudo -n` works (what the deployer needs).
+   * `password`: sudo only with a password, which the user does not have, so `sudo -n` fails.
+   */
+  sudo: 'nopasswd' | 'password';
 }
 
 const run = (cmd: string, args: string[]) => execa(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
+const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** Creates a client key pair (ed25519, no passphrase) in `dir`; returns the private key path and public line. */
 export async function createClientKey(dir: string): Promise<{ privateKeyPath: string; publicKey: string }> {
@@ -90,19 +110,16 @@ async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
     'UsePAM no',
     'StrictModes no',
     'LogLevel ERROR',
+    ...(spec.deployUser ? [`Match User ${spec.deployUser.name}`, '  AuthorizedKeysFile .ssh/authorized_keys'] : []),
     '',
   ].join('\n');
   const configPath = join(spec.dir, 'sshd_config');
   writeFileSync(configPath, config);
   const sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', join(spec.dir, 'sshd.log')];
-  if (spec.privateRoot) {
-    const mounts = ['etc', 'var-lib'].map((name) => {
-      for (const sub of ['upper', 'work']) mkdirSync(join(spec.dir, 'overlay', name, sub), { recursive: true });
-      const lower = name === 'etc' ? '/etc' : '/var/lib';
-      const o = join(spec.dir, 'overlay', name);
-      return `mount -t overlay overlay -o lowerdir=${lower},upperdir=${o}/upper,workdir=${o}/work ${lower}`;
-    });
-    await run('ip', ['netns', 'exec', spec.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', `${mounts.join(' && ')} && exec "$@"`, 'sh', ...sshd]);
+  if (spec.privateRoot || spec.deployUser) {
+    const script = join(spec.dir, 'private-root.sh');
+    writeFileSync(script, privateRootScript(spec));
+    await run('ip', ['netns', 'exec', spec.netns, 'unshare', '-m', '--propagation', 'private', 'sh', script, ...sshd]);
   } else {
     await run('ip', ['netns', 'exec', spec.netns, ...sshd]);
   }
@@ -123,6 +140,50 @@ async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
     pid,
     hostKey: await fingerprint(`${hostKeyPath}.pub`),
   };
+}
+
+/**
+ * The shell script run in sshd's own mount namespace before it execs sshd ("$@"): overlays /etc and
+ * /var/lib (and /home for a deploy user) with upper dirs under `spec.dir`, then creates the deploy user
+ * in those overlays only. It refuses a user name the machine itself already has.
+ */
+function privateRootScript(spec: LabServerSpec): string {
+  const user = spec.deployUser;
+  if (user && (!/^[a-z_][a-z0-9_-]{0,30}$/.test(user.name) || user.name === 'root')) {
+    throw new Error(`lab deploy user name ${JSON.stringify(user.name)} is not a plain non-root user name`);
+  }
+  const layers: [string, string][] = [['etc', '/etc'], ['var-lib', '/var/lib'], ...(user ? [['home', '/home'] as [string, string]] : [])];
+  const lines = ['set -eu'];
+  if (user) {
+    lines.push(`if grep -q '^${user.name}:' /etc/passwd /etc/group; then echo "user or group ${user.name} exists on this machine; pick another lab deploy user" >&2; exit 1; fi`);
+  }
+  for (const [name, lower] of layers) {
+    const o = join(spec.dir, 'overlay', name);
+    for (const sub of ['upper', 'work']) mkdirSync(join(o, sub), { recursive: true });
+    lines.push(`mount -t overlay overlay -o ${quote(`lowerdir=${lower},upperdir=${o}/upper,workdir=${o}/work`)} ${lower}`);
+  }
+  if (user) {
+    const home = `/home/${user.name}`;
+    const rule = user.sudo === 'nopasswd' ? `${user.name} ALL=(ALL:ALL) NOPASSWD: ALL` : `${user.name} ALL=(ALL:ALL) ALL`;
+    lines.push(
+      `if ! grep -q '^${user.name}:' /etc/passwd; then`,
+      '  id=61000',
+      '  while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do id=$((id + 1)); done',
+      `  echo "${user.name}:x:$id:$id:benteng lab deploy user:${home}:/bin/sh" >> /etc/passwd`,
+      `  echo "${user.name}:x:$id:" >> /etc/group`,
+      `  echo '${user.name}:*:20000:0:99999:7:::' >> /etc/shadow`,
+      'fi',
+      `mkdir -p ${home}/.ssh`,
+      `cp ${quote(join(spec.dir, 'authorized_keys'))} ${home}/.ssh/authorized_keys`,
+      `chown -R ${user.name}: ${home}`,
+      `chmod 700 ${home} ${home}/.ssh`,
+      'mkdir -p -m 700 /var/lib/benteng-lab/sudo-ts',
+      `printf '%s\\n' ${quote('Defaults timestampdir=/var/lib/benteng-lab/sudo-ts')} ${quote(rule)} > /etc/sudoers.d/benteng-lab`,
+      'chmod 440 /etc/sudoers.d/benteng-lab',
+    );
+  }
+  lines.push('exec "$@"', '');
+  return lines.join('\n');
 }
 
 /** Whether a process with this pid exists (signal 0 probes without touching it). */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/build/compiled-host.js';
 import { createTestHost, kernelTestsEnabled, type TestHost } from './fixture.js';
 import { runCli, tempPolicies, type TempPolicies } from '../support/policy-dir.js';
 
@@ -10,12 +11,12 @@ import { runCli, tempPolicies, type TempPolicies } from '../support/policy-dir.j
  */
 const enabled = kernelTestsEnabled();
 
-function policiesFor(host: TestHost, extraIngress = ''): TempPolicies {
+function policiesFor(host: TestHost, extraIngress = '', backend: Backend = 'nftables'): TempPolicies {
   const policies = tempPolicies({ copyBase: false });
   const { server } = host;
   policies.write(
     'hosts.yaml',
-    `hosts:\n  cli-target:\n    addresses: [${server.address}]\n    ssh: { address: ${server.address}, user: root, hostKey: "${server.hostKey}" }\n    backend: nftables\n`,
+    `hosts:\n  cli-target:\n    addresses: [${server.address}]\n    ssh: { address: ${server.address}, user: root, hostKey: "${server.hostKey}" }\n    backend: ${backend}\n`,
   );
   policies.write('networks.yaml', `networks:\n  admin:\n    tags: [admin]\n    include: [${server.clientAddress}/32]\n`);
   policies.write('defaults.yaml', 'defaults:\n  ingress:\n    - description: deployer\n      from: admin\n      ports: [tcp/22]\n');
@@ -68,6 +69,24 @@ describe.runIf(enabled)('benteng deploy / status through the CLI (real sshd)', (
     const drifted = await runCli(['status', 'cli-target', ...args]);
     expect(drifted.stdout).toMatch(/cli-target\s+drifted/);
     expect(drifted.code).toBe(1);
+  });
+
+  it('deploys an emitted iptables ruleset, confirms and reports in sync', async () => {
+    host = await createTestHost(3, { privateRoot: true });
+    policies = policiesFor(host, '', 'iptables');
+    args = ['-p', policies.dir, '-i', host.options.ssh!.privateKeyPath!, '--state-dir', join(host.dir, 'state')];
+
+    const deploy = await runCli(['deploy', 'cli-target', '-t', '3', ...args]);
+    expect(deploy.stdout).toMatch(/cli-target\s+iptables\s+confirmed/);
+    expect(deploy.code).toBe(0);
+
+    const live = await host.ns('iptables-save', []);
+    expect(live.stdout).toMatch(/-A BENTENG-\S+ .*--dport 443 .*--comment "?web\/ingress\/0\b/);
+    expect(live.stdout).toMatch(/--dport 22 .*--comment "?defaults\/ingress\/0\b/);
+
+    const status = await runCli(['status', 'cli-target', ...args]);
+    expect(status.stdout).toMatch(/cli-target\s+in sync/);
+    expect(status.code).toBe(0);
   });
 
   it('refuses unknown hosts and host lists mixed with --all as usage errors', async () => {

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import type { Backend, CompiledHost, CompiledRuleset } from '../../src/build/compiled-host.js';
 import type { DeployOptions } from '../../src/deploy/index.js';
 import { requireKernel } from '../support/netns.js';
-import { alive, createClientKey, startLabServer, stopLabServer, type LabServer } from '../../src/lab/server.js';
+import { alive, createClientKey, startLabServer, stopLabServer, type LabDeployUser, type LabServer } from '../../src/lab/server.js';
 
 /** Root + namespaces are required in CI; outside CI, tests skip with a printed reason when not root. */
 export function kernelTestsEnabled(): boolean {
@@ -55,8 +55,11 @@ export interface TestHost {
   cleanup(): Promise<void>;
 }
 
-/** A fresh namespace with its own sshd, temp state dir and persist paths. Always call cleanup(). */
-export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateRoot?: boolean } = {}): Promise<TestHost> {
+/**
+ * A fresh namespace with its own sshd, temp state dir and persist paths. Always call cleanup().
+ * With `deployUser`, sshd gets a private root holding that non-root user, and `target()` logs in as it.
+ */
+export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateRoot?: boolean; deployUser?: LabDeployUser } = {}): Promise<TestHost> {
   const n = counter++;
   const dir = mkdtempSync(join(tmpdir(), 'bt-dep-'));
   const slot = claimSlot();
@@ -76,7 +79,7 @@ export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateR
   };
   try {
     const key = await createClientKey(join(dir, 'client'));
-    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey, ...(spec.privateRoot ? { privateRoot: true } : {}) });
+    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey, ...(spec.privateRoot ? { privateRoot: true } : {}), ...(spec.deployUser ? { deployUser: spec.deployUser } : {}) });
     const started = server;
     const options: DeployOptions = {
       confirmTimeoutSeconds,
@@ -98,7 +101,7 @@ export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateR
       target: (ruleset, backend) => ({
         host: `lab-${n}`,
         backend,
-        ssh: { address: started.address, port: 22, user: 'root', hostKey: started.hostKey },
+        ssh: { address: started.address, port: 22, user: spec.deployUser?.name ?? 'root', hostKey: started.hostKey },
         ruleset,
       }),
       ns: async (cmd, args) => {
