@@ -211,7 +211,9 @@ finish() {
   outcome=${name%%.*}; rest=${name#*.}; id=${rest##*.}
   case $rest in *.*) reason=${rest%.*} ;; *) reason=confirmed ;; esac
   detail=$(cat "$d/detail" 2>/dev/null)
-  audit "$id" "$(cat "$d/action" 2>/dev/null || echo deploy)" "$outcome" "$reason" "$detail" "$d" || return 1
+  # A crash after the append and before the removal must not record the outcome twice.
+  grep -q "\"id\":\"$id\",\"action\":\"[a-z]*\",\"outcome\":\"$outcome\"" "$state/audit.log" 2>/dev/null ||
+    audit "$id" "$(cat "$d/action" 2>/dev/null || echo deploy)" "$outcome" "$reason" "$detail" "$d" || return 1
   crash_point audited
   rm -rf "$d"
   lock_release "$id"
@@ -268,11 +270,23 @@ record_history() { # dir
     rm -rf "$h/current.tmp"; return 1
   fi
 }
+# Where systemd runs, a oneshot unit runs `agent.sh boot` before sshd at every boot (best effort;
+# without it the next agent call recovers). Linked by hand: no daemon-reload needed for the next boot.
+install_boot_unit() {
+  systemd_up || return 0
+  dir=${BENTENG_AGENT_SYSTEMD_DIR:-/etc/systemd/system}
+  unit="$dir/benteng-agent-boot.service"
+  text=$(printf '[Unit]\nDescription=benteng: finish or roll back a deploy interrupted by a reboot\nDefaultDependencies=no\nAfter=local-fs.target nftables.service netfilter-persistent.service\nBefore=network-pre.target ssh.service\n\n[Service]\nType=oneshot\nExecStart=/bin/sh %s/agent.sh boot %s\n\n[Install]\nWantedBy=multi-user.target\n' "$state" "$state")
+  [ "$(cat "$unit" 2>/dev/null)" = "$text" ] && return 0
+  mkdir -p "$dir/multi-user.target.wants" && printf '%s\n' "$text" > "$unit.tmp" && mv "$unit.tmp" "$unit" &&
+    ln -sf ../benteng-agent-boot.service "$dir/multi-user.target.wants/benteng-agent-boot.service"
+}
 do_confirm() { # confirming.ID dir
   d=$1; id=${d##*.}
   to=confirmed
   if ! persist "$d" 2>/dev/null; then to=confirmed-not-persisted; echo "writing the boot files failed (disk full or read-only?)" > "$d/detail" 2>/dev/null; fi
   crash_point persisted
+  install_boot_unit 2>/dev/null
   record_history "$d" 2>/dev/null || [ "$to" != confirmed ] || echo "the history copy for rollback could not be written" > "$d/detail" 2>/dev/null
   mv "$d" "$state/$to.$id" || return 1
   crash_point confirm-decided
@@ -280,9 +294,12 @@ do_confirm() { # confirming.ID dir
   return 0
 }
 
-# recover NOTE: finish every interrupted transition; roll back pending deploys whose timer is gone;
-# release a lock whose deploy is dead. Prints one `recovered=` line per action. Mutex held.
+# recover [boot]: finish every interrupted transition; roll back pending deploys whose timer is gone;
+# release a lock whose deploy is dead. At boot (`boot` verb, run before sshd accepts logins) no timer
+# and no deploy can be alive, so every pending deploy is rolled back and any lock is released.
+# Prints one `recovered=` line per action. Mutex held.
 recover() {
+  at_boot=${1:-}
   cur_boot=$(boot_id)
   for d in "$state"/rollback.*; do [ -d "$d" ] && do_rollback "$d" && echo "recovered=finished rollback of $(basename "$d")"; done
   for d in "$state"/confirming.*; do [ -d "$d" ] && do_confirm "$d" && echo "recovered=finished confirm of $(basename "$d")"; done
@@ -291,10 +308,10 @@ recover() {
   done
   for d in "$state"/pending.*; do
     [ -d "$d" ] || continue
-    timer_alive "$d" && continue
+    [ -z "$at_boot" ] && timer_alive "$d" && continue
     id=${d##*/pending.}
     if [ ! -f "$d/applied" ]; then why=apply-interrupted
-    elif [ "$(cat "$d/boot" 2>/dev/null)" != "$cur_boot" ]; then why=reboot
+    elif [ -n "$at_boot" ] || [ "$(cat "$d/boot" 2>/dev/null)" != "$cur_boot" ]; then why=reboot
     else why=timer-lost; fi
     decide_rollback "$id" "$why" && echo "recovered=rolled back deploy $id ($why)"
   done
@@ -303,7 +320,7 @@ recover() {
     lease=$(cat "$state/lock/lease" 2>/dev/null || echo 0)
     why=
     if [ -z "$id" ] || [ ! -f "$state/lock/owner" ]; then why="an incomplete lock"
-    elif [ "$(cat "$state/lock/boot" 2>/dev/null)" != "$cur_boot" ]; then why="a lock from before the last reboot"
+    elif [ -n "$at_boot" ] || [ "$(cat "$state/lock/boot" 2>/dev/null)" != "$cur_boot" ]; then why="a lock from before the last reboot"
     elif [ ! -d "$state/pending.$id" ] && [ "$(mono)" -gt "$lease" ]; then why="a lock whose deploy stopped before applying (lease expired)"
     fi
     if [ -n "$why" ]; then
@@ -524,9 +541,10 @@ cmd_abort() { # id: give up a deploy before apply (client-side failure between b
   safe_word "$1"; take_mutex; lock_owned "$1"; rm -rf "$state/tx.$1"; lock_release "$1"; echo "aborted=$1"
 }
 
-cmd_recover() { # reason label only
+cmd_recover() { # [boot]
+  [ -d "$state" ] || { echo "recover=nothing"; return 0; }
   take_mutex
-  recover
+  recover "$1"
   echo "recover=done"
 }
 
@@ -619,7 +637,8 @@ case $verb in
   confirm) cmd_confirm "$@" ;;
   abort) cmd_abort "$@" ;;
   timer) cmd_timer "$@" ;;
-  boot|recover) cmd_recover ;;
+  boot) cmd_recover boot ;;
+  recover) cmd_recover "" ;;
   render) cmd_render "$@" ;;
   live) cmd_live "$@" ;;
   status) cmd_status "$@" ;;
