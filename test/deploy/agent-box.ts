@@ -25,6 +25,8 @@ export interface AgentBox {
   liveHash(): Promise<string>;
   renderHash(ruleset: CompiledRuleset): Promise<string>;
   audit(): AuditRecord[];
+  /** Fills the state filesystem, leaving about `leaveKb` free; returns a function that frees it again. */
+  fill(leaveKb?: number): Promise<() => void>;
   /** Directories of unfinished states (lock, tx, pending, rollback, confirming, outcome dirs). */
   leftovers(): string[];
   /** Kills every process left in the namespace (detached timers): a simulated power cut. */
@@ -50,11 +52,13 @@ export interface DeployStepsOptions {
 let counter = 0;
 const UNFINISHED = /^(lock|lock\.new|tx\.|pending\.|rollback\.|rolled-back\.|rollback-failed\.|confirming\.|confirmed\.|confirmed-not-persisted\.)/;
 
-export async function createAgentBox(backend: Backend, options: { stateDir?: string } = {}): Promise<AgentBox> {
+/** `tmpfsKb`: the state directory is a tmpfs of that size (to fill it up). */
+export async function createAgentBox(backend: Backend, options: { tmpfsKb?: number } = {}): Promise<AgentBox> {
   const dir = mkdtempSync(join(tmpdir(), 'bt-agent-'));
-  const state = options.stateDir ?? join(dir, 'state');
+  const state = join(dir, 'state');
   const ns = `bt-ag-${process.pid}-${counter++}`;
   mkdirSync(state, { recursive: true });
+  if (options.tmpfsKb) await execa('mount', ['-t', 'tmpfs', '-o', `size=${options.tmpfsKb}k,mode=0700`, 'bt-agent-state', state]);
   copyFileSync(fileURLToPath(AGENT_PATH), join(state, 'agent.sh'));
   await execa('ip', ['netns', 'add', ns]);
   await execa('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
@@ -110,6 +114,18 @@ export async function createAgentBox(backend: Backend, options: { stateDir?: str
         return [];
       }
     },
+    async fill(leaveKb = 0) {
+      const filler = join(state, 'filler');
+      const df = await execa('df', ['-Pk', state]);
+      const avail = Number(df.stdout.split('\n')[1]?.split(/\s+/)[3] ?? 0);
+      const kb = Math.max(0, avail - leaveKb);
+      await execa('dd', ['if=/dev/zero', `of=${filler}`, 'bs=1k', `count=${kb}`], { reject: false });
+      if (leaveKb === 0) await execa('dd', ['if=/dev/zero', `of=${filler}.2`, 'bs=512', 'count=1000000'], { reject: false });
+      return () => {
+        rmSync(filler, { force: true });
+        rmSync(`${filler}.2`, { force: true });
+      };
+    },
     leftovers() {
       try {
         return readdirSync(state).filter((e) => UNFINISHED.test(e));
@@ -118,14 +134,24 @@ export async function createAgentBox(backend: Backend, options: { stateDir?: str
       }
     },
     async killAll() {
-      const pids = await execa('ip', ['netns', 'pids', ns], { reject: false });
-      for (const line of pids.stdout.split('\n')) {
-        const pid = Number(line.trim());
-        if (pid > 1 && alive(pid)) process.kill(pid, 'SIGKILL');
+      // Repeated until the namespace is empty: a dying timer may have just started a child.
+      for (let round = 0; round < 20; round++) {
+        const listed = await execa('ip', ['netns', 'pids', ns], { reject: false });
+        const pids = listed.stdout.split('\n').map((l) => Number(l.trim())).filter((pid) => pid > 1 && alive(pid));
+        if (pids.length === 0) return;
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* exited since it was listed */
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
     async cleanup() {
       await box.killAll();
+      if (options.tmpfsKb) await execa('umount', [state], { reject: false });
       await execa('ip', ['netns', 'del', ns], { reject: false });
       rmSync(dir, { recursive: true, force: true });
     },

@@ -52,7 +52,7 @@ block() { printf -- '--- benteng:begin %s\n' "$1"; [ -f "$2" ] && cat "$2"; prin
 hash_of() { sha256sum < "$1" | cut -d' ' -f1; }
 sane_user() { case $1 in ''|*[!a-z0-9_-]*) echo unknown;; *) echo "$1";; esac; }
 sane_addr() { case $1 in ''|*[!0-9A-Fa-f.:]*) echo unknown;; *) echo "$1";; esac; }
-one_line() { tr '\n\t' '  ' | tr -d '\000-\037"\134' | head -c 1500; }
+one_line() { tr '\n\t' '  ' | tr -d '\000-\037"\134' | head -c 1500 | sed 's/ *$//'; }
 # Test hook: BENTENG_AGENT_CRASH_AT=NAME kills the agent at that step (docs/deploy.md, crash table).
 crash_point() { [ "${BENTENG_AGENT_CRASH_AT:-}" = "$1" ] && kill -9 $$; return 0; }
 who_user=$(sane_user "${BENTENG_SSH_USER:-}")
@@ -516,7 +516,7 @@ cmd_timer() { # id (runs detached; holds pending.ID/alive until it exits)
       [ -d "$p" ] && decide_rollback "$id" confirm-timeout
       exit 0
     fi
-    sleep 0.1
+    sleep 0.1 8<&- 9>&-
   done
 }
 
