@@ -52,6 +52,8 @@ export interface TestHost {
   target(ruleset: CompiledRuleset, backend: Backend): CompiledHost;
   /** Runs a command inside the server's namespace. */
   ns(cmd: string, args: string[]): Promise<{ stdout: string; exitCode: number | undefined }>;
+  /** Runs a command in sshd's own network and mount namespaces (what the agent sees: mounts, files). */
+  inServer(cmd: string, args: string[]): Promise<{ stdout: string; exitCode: number | undefined }>;
   cleanup(): Promise<void>;
 }
 
@@ -106,6 +108,10 @@ export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateR
       }),
       ns: async (cmd, args) => {
         const r = await execa('ip', ['netns', 'exec', netns, cmd, ...args], { reject: false });
+        return { stdout: r.stdout, exitCode: r.exitCode };
+      },
+      inServer: async (cmd, args) => {
+        const r = await execa('nsenter', ['-t', String(started.pid), '-m', '-n', cmd, ...args], { reject: false });
         return { stdout: r.stdout, exitCode: r.exitCode };
       },
       cleanup,

@@ -46,3 +46,21 @@ export function rulesets(backend: Backend): Record<'allowSsh' | 'allowSshV2' | '
     rejected: { rulesV4: iptFile('-A BENTENG-INPUT -j NO-SUCH-CHAIN'), rulesV6: iptFile('') },
   };
 }
+
+/** `count` accept rules per family (SSH first), in the emitters' shapes: for timing-sensitive deploys. */
+export function bigRuleset(backend: Backend, count: number): CompiledRuleset {
+  const v4 = (i: number) => `198.51.${100 + ((i >> 8) % 4)}.${i & 255}`;
+  const v6 = (i: number) => `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}`;
+  const port = (i: number) => 1024 + (i % 50000);
+  if (backend === 'nftables') {
+    const lines = ['    tcp dport 22 accept'];
+    for (let i = 0; i < count; i++) lines.push(`    ip saddr ${v4(i)} tcp dport ${port(i)} accept`, `    ip6 saddr ${v6(i)} tcp dport ${port(i)} accept`);
+    return { nft: nftTable(lines.join('\n')) };
+  }
+  const rules = (address: (i: number) => string) => {
+    const lines = ['-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'];
+    for (let i = 0; i < count; i++) lines.push(`-A BENTENG-INPUT -s ${address(i)} -p tcp --dport ${port(i)} -j ACCEPT`);
+    return iptFile(lines.join('\n'));
+  };
+  return { rulesV4: rules(v4), rulesV6: rules(v6) };
+}

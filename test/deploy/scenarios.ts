@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/build/compiled-host.js';
 import { deployHost, rollbackHost, statusHost, type DeployProgress } from '../../src/deploy/index.js';
 import { createTestHost, kernelTestsEnabled, stateDirEntries, type TestHost } from './fixture.js';
-import { rulesets } from './rulesets.js';
+import { bigRuleset, rulesets } from './rulesets.js';
 
 const TIMEOUT = 3;
 
@@ -37,6 +37,9 @@ export function defineDeployScenarios(backend: Backend): void {
     };
 
     it('happy path: applies, confirms over a new connection, persists and audits', async () => {
+      const never = await statusHost(host.target(rs.allowSsh, backend), host.options);
+      expect(never.state).toBe('not-deployed');
+      expect(existsSync(host.options.server!.stateDir!)).toBe(false);
       const events: DeployProgress[] = [];
       const report = await deployHost(host.target(rs.allowSsh, backend), { ...host.options, commit: 'abc1234' }, (e) => events.push(e));
       expect(report.outcome, report.message).toBe('confirmed');
@@ -145,7 +148,9 @@ export function defineDeployScenarios(backend: Backend): void {
       expect(report.message).toMatch(/rejected, nothing changed/);
       expect(report.message).not.toMatch(/\n\s+at /);
       expect(stateDirEntries(host).filter((e) => /^(lock|tx\.|pending\.)/.test(e))).toEqual([]);
-      expect((await liveHash()).liveHash).toBe(baseline.newHash);
+      const status = await liveHash();
+      expect(status.liveHash).toBe(baseline.newHash);
+      expect(status.audit.at(-1)).toMatchObject({ id: report.deployId, outcome: 'rejected' });
       const again = await deployHost(host.target(rs.allowSshV2, backend), host.options);
       expect(again.outcome, again.message).toBe('confirmed');
     });
@@ -174,6 +179,108 @@ export function defineDeployScenarios(backend: Backend): void {
       expect(report.outcome, report.message).toBe('confirmed');
       expect(report.liveHash).toBe(first.newHash);
       expect((await liveHash()).audit.at(-1)).toMatchObject({ action: 'rollback', outcome: 'confirmed' });
+    });
+
+    const stateDir = () => host.options.server!.stateDir!;
+    /** A simulated reboot: every agent process dies, the firewall is flushed and loaded from the boot files, then the boot path runs. */
+    const reboot = async () => {
+      const pids = await execa('ip', ['netns', 'pids', host.server.netns], { reject: false });
+      for (const pid of pids.stdout.split('\n').map(Number).filter((p) => p > 1)) {
+        const cmdline = (() => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        })();
+        if (cmdline.includes(stateDir()) && cmdline.includes('timer')) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      }
+      if (backend === 'nftables') {
+        await host.ns('nft', ['flush', 'ruleset']);
+        await host.ns('nft', ['-f', host.options.server!.nftConfPath!]);
+      } else {
+        await host.ns('iptables-restore', [host.options.server!.rulesV4Path!]);
+        await host.ns('ip6tables-restore', [host.options.server!.rulesV6Path!]);
+      }
+      return host.ns('sh', [`${stateDir()}/agent.sh`, 'boot', stateDir()]);
+    };
+
+    it('the host reboots while a deploy is pending: the boot path rolls back and records it; the next deploy goes through', async () => {
+      const baseline = await deployBaseline();
+      let booted: Promise<{ exitCode: number | undefined }> | undefined;
+      const report = await deployHost(host.target(rs.blocksSsh, backend), host.options, (e) => {
+        if (e.step === 'applied') booted = new Promise((resolve) => setTimeout(resolve, 300)).then(reboot);
+      });
+      expect((await booted)?.exitCode).toBe(0);
+      expect(report.outcome, report.message).toBe('rolled-back');
+      expect(report.message).toMatch(/because the host rebooted before the confirmation/);
+      expect(report.liveHash).toBe(baseline.newHash);
+      const status = await liveHash();
+      expect(status.audit.at(-1)).toMatchObject({ id: report.deployId, outcome: 'rolled-back', reason: 'reboot' });
+      expect(status.pending).toEqual([]);
+      const next = await deployHost(host.target(rs.allowSshV2, backend), host.options);
+      expect(next.outcome, next.message).toBe('confirmed');
+    });
+
+    it('the state filesystem fills right after apply: the server still rolls back, and says so', async () => {
+      mkdirSync(stateDir(), { recursive: true });
+      expect((await host.inServer('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'bt-test-state', stateDir()])).exitCode).toBe(0);
+      const baseline = await deployBaseline();
+      const filler = `${stateDir()}/filler`;
+      let filled: Promise<unknown> | undefined;
+      const report = await deployHost(host.target(rs.blocksSsh, backend), host.options, (e) => {
+        if (e.step === 'applied') filled = host.inServer('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k']);
+      });
+      await filled;
+      expect(report.outcome, report.message).toBe('rolled-back');
+      expect(report.liveHash).toBe(baseline.newHash);
+      await host.inServer('rm', ['-f', filler]);
+      const next = await deployHost(host.target(rs.allowSshV2, backend), host.options);
+      expect(next.outcome, next.message).toBe('confirmed');
+      const records = (await liveHash()).audit.filter((r) => r.id === report.deployId);
+      expect(records.map((r) => [r.outcome, r.reason])).toEqual([['rolled-back', 'confirm-timeout']]);
+    });
+
+    it('a 2 s confirm timeout with 20,000 rules: the timer waits for the apply, the confirm wins', async () => {
+      await deployBaseline();
+      const big = bigRuleset(backend, 20000);
+      const report = await deployHost(host.target(big, backend), { ...host.options, confirmTimeoutSeconds: 2 });
+      expect(report.outcome, report.message).toBe('confirmed');
+      expect(report.liveHash).toBe(report.newHash);
+    });
+
+    it('drift that means something: a change before or inside benteng\'s rules is drift; dry run and status upload nothing', async () => {
+      await deployBaseline();
+      const target = host.target(rs.allowSsh, backend);
+      rmSync(join(stateDir(), 'agent.sh'));
+      const audit = readFileSync(join(stateDir(), 'audit.log'), 'utf8');
+      const dry = await deployHost(host.target(rs.allowSshV2, backend), { ...host.options, dryRun: true });
+      expect(dry.outcome).toBe('dry-run');
+      expect((await statusHost(target, host.options)).state).toBe('in-sync');
+      expect(existsSync(join(stateDir(), 'agent.sh'))).toBe(false);
+      expect(readFileSync(join(stateDir(), 'audit.log'), 'utf8')).toBe(audit);
+      if (backend === 'iptables') {
+        await host.ns('iptables', ['-I', 'INPUT', '1', '-j', 'ACCEPT']);
+        const drifted = await statusHost(target, host.options);
+        expect(drifted.state).toBe('drifted');
+        expect(drifted.diff).toMatch(/^-\[1\] -A INPUT .*-j BENTENG-INPUT$/m);
+        expect(drifted.diff).toMatch(/^\+\[2\] -A INPUT .*-j BENTENG-INPUT$/m);
+      } else {
+        await host.ns('nft', ['add table inet other; add chain inet other input { type filter hook input priority -10; policy accept; }']);
+        const foreign = await statusHost(target, host.options);
+        expect(foreign.state).toBe('in-sync');
+        expect(foreign.foreignChains).toEqual(['inet other input hook input priority filter - 10']);
+        await host.ns('nft', ['add rule inet benteng input tcp dport 8080 accept']);
+        const drifted = await statusHost(target, host.options);
+        expect(drifted.state).toBe('drifted');
+        expect(drifted.diff).toMatch(/^\+.*tcp dport 8080 accept/m);
+      }
     });
 
     it('a wrong host key is refused before any command runs', async () => {
