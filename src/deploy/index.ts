@@ -1,7 +1,7 @@
 /**
  * The deploy stage: the only code in benteng that opens SSH connections or runs commands on servers.
  * Every function returns typed reports and emits typed progress events; none prints or exits.
- * Protocol and guarantees: docs/deploy.md and agent/script.ts.
+ * Protocol and guarantees: docs/deploy.md and agent/agent.sh.
  */
 export { deployHost } from './host-deploy.js';
 export { deployFleet } from './fleet.js';

@@ -14,7 +14,7 @@
  * Re-applying: every chain of ours is declared (`:NAME - [0:0]`), which flushes it under `--noflush`.
  * The two hook rules are the only lines outside our chains; `iptables-restore` cannot delete a rule
  * only if present, so the deployer deletes the live jumps into `BENTENG-*` in the same restore
- * (see src/deploy/agent/script.ts, IPT_MERGE) and re-applying never duplicates them.
+ * (see src/deploy/agent/agent.sh, IPT_MERGE) and re-applying never duplicates them.
  * Semantics from iptables-extensions(8): multiport, conntrack, comment, limit, LOG, REJECT.
  */
 import { IPT_BLOCKLIST_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';

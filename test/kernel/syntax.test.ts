@@ -56,7 +56,7 @@ describe.runIf(enabled)('generated rulesets pass the kernel tools in a namespace
       await inNs(ns, 'iptables', ['-A', 'INPUT', '-j', 'OTHER']);
       expect((await inNs(ns, 'iptables-restore', ['--noflush'], v4)).exitCode).toBe(0);
       const first = (await inNs(ns, 'iptables-save', [])).stdout;
-      // The deployer's way (src/deploy/agent/script.ts): delete the live hooks in the same restore.
+      // The deployer's way (src/deploy/agent/agent.sh): delete the live hooks in the same restore.
       const reapply = v4.replace(/^-I INPUT 1 /m, '-D INPUT -m comment --comment "benteng hook" -j BENTENG-INPUT\n-I INPUT 1 ').replace(/^-I OUTPUT 1 /m, '-D OUTPUT -m comment --comment "benteng hook" -j BENTENG-OUTPUT\n-I OUTPUT 1 ');
       expect((await inNs(ns, 'iptables-restore', ['--noflush'], reapply)).exitCode).toBe(0);
       const second = (await inNs(ns, 'iptables-save', [])).stdout;

@@ -60,11 +60,38 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function deploySummary(io: CliIo, reports: DeployReport[]): string {
-  const colour = (r: DeployReport) => (r.ok ? io.chalk.green(r.outcome) : io.chalk.red(r.outcome));
-  return table(
+  const colour = (r: DeployReport) =>
+    r.ok ? io.chalk.green(r.outcome) : r.outcome === 'rollback-failed' ? io.chalk.bgRed.white.bold(r.outcome) : io.chalk.red(r.outcome);
+  const text = table(
     ['host', 'backend', 'outcome', 'seconds', 'message'],
     reports.map((r) => [r.host, r.backend, colour(r), (r.durationMs / 1000).toFixed(1), r.message]),
   );
+  const alarms = reports
+    .filter((r) => r.outcome === 'rollback-failed')
+    .map((r) => `${io.chalk.bgRed.white.bold('ROLLBACK FAILED')} on ${r.host}: the new rules may still be live; check the host's console now\n`);
+  return text + alarms.join('');
+}
+
+const STATE_TEXT: Record<string, string> = {
+  'in-sync': 'in sync',
+  drifted: 'drifted',
+  'not-deployed': 'not deployed',
+  'pending-confirmation': 'pending',
+};
+
+function statusDetails(r: StatusReport): string[] {
+  const lines: string[] = [];
+  for (const p of r.pending) {
+    lines.push(
+      p.timerAlive
+        ? `deploy ${p.id} awaits confirmation; the server rolls back in ${p.secondsLeft ?? '?'} s`
+        : `deploy ${p.id} is pending but its rollback timer is gone (reboot or killed); the next deploy, rollback or boot rolls it back`,
+    );
+  }
+  for (const u of r.unfinished ?? []) lines.push(`unfinished transition ${u} (a crash or a full state filesystem); the next deploy or boot finishes it`);
+  if (r.lockedBy) lines.push(`locked by ${r.lockedBy}`);
+  for (const c of r.foreignChains ?? []) lines.push(`other base chain on a benteng hook: ${c} (it runs too; a drop there also drops)`);
+  return lines;
 }
 
 function connectionOptions(command: Command): Command {
@@ -127,7 +154,10 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
     program.command('status').description('compare each host\'s live ruleset with the compiled one (in sync, drifted, pending) and show recent deploys').argument('[hosts...]', 'host names'),
   )
     .option('-a, --all', 'every host in the inventory')
-    .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean }) => {
+    .option('-f, --format <format>', 'text or json', 'text')
+    .addHelpText('after', '\nReads only: uploads nothing and changes nothing on the servers.\nExit codes: 0 every host in sync, 1 any host drifted, pending, not deployed or unreachable, 2 usage error.')
+    .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean; format: string }) => {
+      if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`unknown format "${flags.format}" (text or json)`);
       const compiled = await compile(io, flags);
       if (!compiled) return setExit(EXIT.findings);
       const targets = selectHosts(compiled, hosts, flags.all === true);
@@ -135,8 +165,15 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       const reports: StatusReport[] = await Promise.all(
         targets.map((t) => statusHost(t, { ssh: sshOptions(flags), ...(server ? { server } : {}) })),
       );
-      const stateText = (r: StatusReport) =>
-        !r.ok ? io.chalk.red('unreachable') : r.state === 'in-sync' ? io.chalk.green('in sync') : io.chalk.yellow(r.state ?? '?');
+      setExit(reports.every((r) => r.ok && r.state === 'in-sync') ? EXIT.ok : EXIT.findings);
+      if (flags.format === 'json') {
+        io.stdout(JSON.stringify(reports, null, 2) + '\n');
+        return;
+      }
+      const stateText = (r: StatusReport) => {
+        const text = !r.ok ? 'unreachable' : STATE_TEXT[r.state ?? ''] ?? r.state ?? '?';
+        return !r.ok ? io.chalk.red(text) : r.state === 'in-sync' ? io.chalk.green(text) : io.chalk.yellow(text);
+      };
       io.stdout(
         table(
           ['host', 'state', 'live', 'compiled', 'last deploy'],
@@ -152,6 +189,10 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
           }),
         ),
       );
-      setExit(reports.every((r) => r.ok && r.state === 'in-sync') ? EXIT.ok : EXIT.findings);
+      for (const r of reports) {
+        const details = statusDetails(r);
+        if (details.length > 0) io.stdout(details.map((d) => `${r.host}: ${d}\n`).join(''));
+        if (r.diff) io.stdout(`--- ${r.host}: what differs (compiled → live)\n${r.diff}`);
+      }
     });
 }

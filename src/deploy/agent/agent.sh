@@ -349,7 +349,7 @@ cmd_begin() { # id lease-seconds backend
   rm -rf "$state/lock.new"
   mkdir "$state/lock.new" &&
     echo "$1" > "$state/lock.new/id" &&
-    echo $(($(mono) + $2 * 100)) > "$state/lock.new/lease" &&
+    echo $(($(mono) + $2 * 100)) > "$state/lock.new/lease" && echo "$2" > "$state/lock.new/lease-seconds" &&
     boot_id > "$state/lock.new/boot" &&
     printf 'user=%s client=%s pid=%s since=%s id=%s\n' "$who_user" "$who_client" "$$" "$(iso)" "$1" > "$state/lock.new/owner" &&
     mv "$state/lock.new" "$state/lock" || { rm -rf "$state/lock.new"; fail 70 "cannot write the lock in $state (disk full?)"; }
@@ -367,6 +367,9 @@ cmd_put() { # id (no mutex: only the lock owner writes its tx directory)
   rm -rf "$tx/files.tmp"
   split_files "$tx/files.tmp" || { rm -rf "$tx/files.tmp"; fail 65 "malformed upload, or the state filesystem is full"; }
   rm -rf "$tx/files" && mv "$tx/files.tmp" "$tx/files" || fail 70 "cannot stage files"
+  # A slow upload must not let the lease run out before the apply.
+  secs=$(cat "$state/lock/lease-seconds" 2>/dev/null || echo 120)
+  echo $(($(mono) + secs * 100)) > "$state/lock/lease" 2>/dev/null
   crash_point staged
   echo "staged=$1"
 }
@@ -604,7 +607,7 @@ nft_foreign_chains() {
 cmd_status() { # backend audit-lines (read-only: takes no lock, writes nothing but a temp file)
   safe_word "$1"; safe_word "$2"
   cmd_live "$1"
-  if [ -f "$state/history/current/new-hash" ] || [ -s "$state/audit.log" ]; then echo "deployed=yes"; else echo "deployed=no"; fi
+  if [ -d "$state/history/current" ]; then echo "deployed=yes"; else echo "deployed=no"; fi
   for d in "$state"/pending.*; do
     [ -d "$d" ] || continue
     dl=$(tr -d ' ' 2>/dev/null < "$d/deadline")
