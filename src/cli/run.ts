@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { PolicyDirectoryError } from '../load/index.js';
+import { registerBlock } from './commands/block.js';
 import { registerBuild } from './commands/build.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDiff } from './commands/diff.js';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDeploy(program, io, setExit);
   registerDiff(program, io, setExit);
   registerQuery(program, io, setExit);
+  registerBlock(program, io, setExit);
   return program;
 }
 

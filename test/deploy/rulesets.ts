@@ -14,11 +14,13 @@ ${body}
 }
 `;
 
-const iptFile = (rules: string) => `*filter
+const iptFile = (rules: string, family: 4 | 6 = 4) => `*filter
 :BENTENG-INPUT - [0:0]
 :BENTENG-BLOCK - [0:0]
 -A INPUT -j BENTENG-INPUT
 -A BENTENG-INPUT -j BENTENG-BLOCK
+-A BENTENG-BLOCK -m set --match-set benteng-block-v${family} src -j DROP
+-A BENTENG-BLOCK -j RETURN
 ${rules}
 COMMIT
 `;
@@ -34,16 +36,16 @@ export function rulesets(backend: Backend): Record<'allowSsh' | 'allowSshV2' | '
     };
   }
   return {
-    allowSsh: { rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'), rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT') },
+    allowSsh: { rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'), rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT', 6) },
     allowSshV2: {
       rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT\n-A BENTENG-INPUT -p tcp --dport 443 -j ACCEPT'),
-      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'),
+      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT', 6),
     },
     blocksSsh: {
       rulesV4: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j DROP'),
-      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'),
+      rulesV6: iptFile('-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT', 6),
     },
-    rejected: { rulesV4: iptFile('-A BENTENG-INPUT -j NO-SUCH-CHAIN'), rulesV6: iptFile('') },
+    rejected: { rulesV4: iptFile('-A BENTENG-INPUT -j NO-SUCH-CHAIN'), rulesV6: iptFile('', 6) },
   };
 }
 
@@ -57,10 +59,10 @@ export function bigRuleset(backend: Backend, count: number): CompiledRuleset {
     for (let i = 0; i < count; i++) lines.push(`    ip saddr ${v4(i)} tcp dport ${port(i)} accept`, `    ip6 saddr ${v6(i)} tcp dport ${port(i)} accept`);
     return { nft: nftTable(lines.join('\n')) };
   }
-  const rules = (address: (i: number) => string) => {
+  const rules = (address: (i: number) => string, family: 4 | 6) => {
     const lines = ['-A BENTENG-INPUT -p tcp --dport 22 -j ACCEPT'];
     for (let i = 0; i < count; i++) lines.push(`-A BENTENG-INPUT -s ${address(i)} -p tcp --dport ${port(i)} -j ACCEPT`);
-    return iptFile(lines.join('\n'));
+    return iptFile(lines.join('\n'), family);
   };
-  return { rulesV4: rules(v4), rulesV6: rules(v6) };
+  return { rulesV4: rules(v4, 4), rulesV6: rules(v6, 6) };
 }

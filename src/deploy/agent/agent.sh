@@ -14,8 +14,12 @@
 #     abort ID                        give up a deploy before apply
 #     timer ID                        the rollback timer (runs detached; started by apply)
 #     boot | recover                  finish or roll back whatever a crash or reboot left behind
+#                                     (boot also re-adds unexpired dynamic blocks)
+#     block BACKEND TTL               add dynamic blocks (stdin: "reason TEXT", then one address per line)
+#     unblock BACKEND                 remove dynamic blocks (stdin: one address per line)
 #   read-only verbs (also run inline with `sh -c`, so they upload and change nothing):
 #     result ID BACKEND | live BACKEND | render BACKEND (files on stdin) | status BACKEND N | previous
+#     blocks BACKEND                  active dynamic blocks (kernel sets) and the block registry
 #
 # The state machine (docs/deploy.md has the diagram and the crash table). Every transition runs under
 # one flock(1) on <state>/mutex, so two agents never interleave; each state is a directory whose name
@@ -68,14 +72,14 @@ inset && /^[ \t]*\}[ \t]*$/ { inset = 0 }
 inset && /elements = \{/ { skipping = 1 }
 skipping { if ($0 ~ /\}/) skipping = 0; next }
 { print }'
-# iptables-save -> the BENTENG chains and the hooks into them, without counters or blocklist entries.
+# iptables-save -> the BENTENG chains and the hooks into them, without counters. (Dynamic blocks live
+# in the ipsets benteng-block-v4/v6, not in the chains, so every chain line is policy.)
 # A hook is printed with its position in its chain: a rule inserted before it shows as drift.
 IPT_CANON='
 function emit(l) { if (!shown) { print table; shown = 1 } print l }
 /^# benteng:/ { print; next }
 /^\*/ { table = $0; shown = 0; split("", pos); next }
 /^:BENTENG-/ { emit($1 " -"); next }
-/^-A BENTENG-BLOCK / { next }
 /^-A BENTENG-/ { emit($0); next }
 /^-A / { pos[$2]++; if ($0 ~ / -[jg] BENTENG-/) emit("[" pos[$2] "] " $0); next }'
 # iptables-save -> only our chains and hooks (the copy a rollback restores). Linear: streams.
@@ -89,13 +93,12 @@ IPT_SAVED='
 /^COMMIT/ { if (shown) print "COMMIT"; shown = 0 }'
 # stdin: live iptables-save, a line "#benteng-split", then a ruleset of our chains (new or saved).
 # stdout: one iptables-restore --noflush input that replaces every BENTENG chain and hook with the
-# ruleset's, keeps live BENTENG-BLOCK entries, and deletes chains the ruleset no longer has. Linear.
+# ruleset's and deletes chains the ruleset no longer has. Linear.
 IPT_MERGE='
 !part2 && /^#benteng-split$/ { part2 = 1; next }
 !part2 {
   if ($0 ~ /^\*/) { t = substr($0, 2); next }
   if ($0 ~ /^:BENTENG-/) { c = substr($1, 2); nold[t]++; old[t, nold[t]] = c; tables[t] = 1; next }
-  if ($0 ~ /^-A BENTENG-BLOCK / && $0 != "-A BENTENG-BLOCK -j RETURN") { nblk[t]++; blk[t, nblk[t]] = $0; next }
   if ($0 ~ /^-A / && $0 !~ /^-A BENTENG-/ && $0 ~ / -[jg] BENTENG-/) { l = $0; sub(/^-A /, "-D ", l); njump[t]++; jump[t, njump[t]] = l; tables[t] = 1 }
   next
 }
@@ -108,14 +111,9 @@ function preamble() {
 }
 /^\*/ { t = substr($0, 2); seen[t] = 1; print; next }
 /^:/ { declared[t, substr($1, 2)] = 1; print; next }
-/^COMMIT/ {
-  preamble()
-  if (declared[t, "BENTENG-BLOCK"])
-    for (i = nblk[t]; i >= 1; i--) if (!present[t, blk[t, i]]) { l = blk[t, i]; sub(/^-A BENTENG-BLOCK /, "-I BENTENG-BLOCK 1 ", l); print l }
-  print "COMMIT"; next
-}
+/^COMMIT/ { preamble(); print "COMMIT"; next }
 /^#/ || /^[ \t]*$/ { next }
-{ preamble(); present[t, $0] = 1; print }
+{ preamble(); print }
 END {
   for (t in tables) if (!seen[t]) { printf "*%s\n", t; preamble(); print "COMMIT" }
 }'
@@ -150,6 +148,9 @@ b=$1; d=$2
 case $b in
   nftables) nft -f "$d/nft" >&2 || exit 1; nft -s list table inet benteng ;;
   iptables)
+    if command -v ipset >/dev/null 2>&1; then
+      ipset create -exist benteng-block-v4 hash:net family inet timeout 0 && ipset create -exist benteng-block-v6 hash:net family inet6 timeout 0 || exit 1
+    fi
     for fam in v4 v6; do
       [ -s "$d/$fam" ] || continue
       if [ $fam = v4 ]; then iptables-restore --noflush "$d/$fam" >&2 || exit 1; else ip6tables-restore --noflush "$d/$fam" >&2 || exit 1; fi
@@ -263,7 +264,7 @@ persisted_lines() { # dir
 record_history() { # dir
   h="$state/history"; mkdir -p "$h" || return 1
   rm -rf "$h/current.tmp"
-  if cp -r "$1/files" "$h/current.tmp" && cp "$1/new-hash" "$1/action" "$h/current.tmp/"; then
+  if cp -r "$1/files" "$h/current.tmp" && cp "$1/new-hash" "$1/action" "$1/persist-paths" "$h/current.tmp/"; then
     if [ -d "$h/current" ]; then rm -rf "$h/previous"; mv "$h/current" "$h/previous"; fi
     mv "$h/current.tmp" "$h/current"
   else
@@ -335,6 +336,140 @@ recover() {
     [ -d "$t" ] || continue
     [ "$(cat "$state/lock/id" 2>/dev/null)" = "${t##*/tx.}" ] || rm -rf "$t"
   done
+}
+
+# ---- dynamic blocks ----
+# nftables: elements of blocklist_v4/v6 with a timeout (the kernel expires them; a deploy carries them
+# over). iptables: the ipsets benteng-block-v4/v6 with a timeout (untouched by iptables-restore).
+# Every block and unblock is also a line of <state>/blocks.log (fixed field order, read at boot to
+# re-add unexpired entries with their remaining time) and an audit record.
+IPSET_V4=benteng-block-v4
+IPSET_V6=benteng-block-v6
+ensure_ipsets() {
+  command -v ipset >/dev/null 2>&1 || { echo "ipset is not installed" >&2; return 1; }
+  ipset create -exist "$IPSET_V4" hash:net family inet timeout 0 && ipset create -exist "$IPSET_V6" hash:net family inet6 timeout 0
+}
+set_of() { case $1 in *:*) echo 6 ;; *) echo 4 ;; esac; }
+read_addresses() { # stdin lines -> validated list on stdout
+  while IFS= read -r a; do
+    [ -n "$a" ] || continue
+    case $a in *[!0-9A-Fa-f.:/]*|/*) fail 64 "bad address: $a" ;; esac
+    case $a in */0) fail 64 "refusing to block /0: $a" ;; esac
+    echo "$a"
+  done
+}
+# add_blocks BACKEND TTL ADDRESS... : one transaction (nft) or one ipset restore (iptables)
+add_blocks() {
+  b=$1; t=$2; shift 2
+  case $b in
+    nftables)
+      for a in "$@"; do
+        set_name=blocklist_v$(set_of "$a")
+        printf 'add element inet benteng %s { %s timeout %ss }\ndelete element inet benteng %s { %s }\nadd element inet benteng %s { %s timeout %ss }\n' \
+          "$set_name" "$a" "$t" "$set_name" "$a" "$set_name" "$a" "$t"
+      done | nft -f - ;;
+    iptables)
+      ensure_ipsets || return 1
+      for a in "$@"; do printf 'add -exist benteng-block-v%s %s timeout %s\n' "$(set_of "$a")" "$a" "$t"; done | ipset restore ;;
+  esac
+}
+block_record() { # action address ttl expires reason
+  printf '{"time":"%s","action":"%s","address":"%s","ttl":%s,"expires":%s,"reason":"%s","user":"%s","client":"%s"}\n' \
+    "$(iso)" "$1" "$2" "$3" "$4" "$5" "$who_user" "$who_client"
+}
+# Unexpired blocks from the registry: "address seconds-left" lines (the last record per address wins).
+registry_active() {
+  [ -f "$state/blocks.log" ] || return 0
+  awk -v now="$(date +%s)" '
+    match($0, /"action":"[a-z]+"/) { act = substr($0, RSTART + 10, RLENGTH - 11) } 
+    match($0, /"address":"[^"]+"/) { addr = substr($0, RSTART + 11, RLENGTH - 12) }
+    match($0, /"expires":[0-9]+/) { ex = substr($0, RSTART + 10, RLENGTH - 10) }
+    { if (!(addr in last)) order[++n] = addr; last[addr] = act; until[addr] = ex }
+    END { for (i = 1; i <= n; i++) { a = order[i]; if (last[a] == "block" && until[a] > now) print a, until[a] - now } }' "$state/blocks.log"
+}
+# At boot: the kernel sets are empty again; re-add what has not expired (wall clock: the only clock a
+# reboot keeps). iptables: the ipsets must exist before the boot files that reference them load.
+readd_blocks() {
+  backend=
+  [ -f "$state/history/current/nft" ] && backend=nftables
+  { [ -f "$state/history/current/v4" ] || [ -f "$state/history/current/v6" ]; } && backend=iptables
+  [ -n "$backend" ] || return 0
+  if [ "$backend" = iptables ]; then
+    ensure_ipsets 2>/dev/null
+    if ! iptables -S BENTENG-INPUT >/dev/null 2>&1 && [ -f "$state/history/current/persist-paths" ]; then
+      read -r _ _ v4_path v6_path < "$state/history/current/persist-paths"
+      [ -f "$v4_path" ] && iptables-restore < "$v4_path" && echo "recovered=loaded $v4_path (after creating the block ipsets)"
+      [ -f "$v6_path" ] && ip6tables-restore < "$v6_path" && echo "recovered=loaded $v6_path"
+    fi
+  fi
+  registry_active | while read -r a left; do
+    add_blocks "$backend" "$left" "$a" 2>/dev/null && echo "recovered=re-added block $a for ${left}s"
+  done
+}
+
+cmd_block() { # backend ttl (stdin: "reason TEXT" then addresses)
+  safe_word "$1"; backend=$1; ttl=$2
+  case $ttl in ''|*[!0-9]*|0) fail 64 "bad ttl: $ttl (whole seconds, at least 1)" ;; esac
+  IFS= read -r first_line || fail 64 "no reason given"
+  reason=$(printf '%s' "${first_line#reason }" | one_line)
+  [ -n "$reason" ] || fail 64 "no reason given"
+  addrs=$(read_addresses) || exit $?
+  [ -n "$addrs" ] || fail 64 "no address given"
+  take_mutex
+  if [ "$backend" = nftables ] && ! nft list set inet benteng blocklist_v4 >/dev/null 2>&1; then
+    fail 66 "this host has no benteng ruleset with blocklist sets yet (deploy first)"
+  fi
+  # shellcheck disable=SC2086
+  err=$(add_blocks "$backend" "$ttl" $addrs 2>&1) || fail 65 "the kernel refused the block: $(printf '%s' "$err" | one_line)"
+  expires=$(( $(date +%s) + ttl ))
+  for a in $addrs; do
+    block_record block "$a" "$ttl" "$expires" "$reason" >> "$state/blocks.log" 2>/dev/null || echo "warning=the block is active but could not be recorded (state filesystem full?)"
+    echo "added=$a"
+  done
+  audit_line "block-$(date +%s)" block added "$reason" "$(printf '%s' "$addrs" | tr '\n' ' ')" /dev/null >> "$state/audit.log" 2>/dev/null
+  echo "expires-at=$(date -u -d "@$expires" +%Y-%m-%dT%H:%M:%SZ)"
+}
+
+cmd_unblock() { # backend (stdin: addresses)
+  safe_word "$1"; backend=$1
+  addrs=$(read_addresses) || exit $?
+  [ -n "$addrs" ] || fail 64 "no address given"
+  take_mutex
+  for a in $addrs; do
+    case $backend in
+      nftables)
+        set_name=blocklist_v$(set_of "$a")
+        if nft get element inet benteng "$set_name" "{ $a }" >/dev/null 2>&1; then
+          nft delete element inet benteng "$set_name" "{ $a }" || fail 65 "cannot remove $a"
+          echo "removed=$a"
+        else echo "absent=$a"; fi ;;
+      iptables)
+        if ipset test "benteng-block-v$(set_of "$a")" "$a" >/dev/null 2>&1; then
+          ipset del -exist "benteng-block-v$(set_of "$a")" "$a" || fail 65 "cannot remove $a"
+          echo "removed=$a"
+        else echo "absent=$a"; fi ;;
+    esac
+    block_record unblock "$a" 0 0 "unblock" >> "$state/blocks.log" 2>/dev/null
+  done
+  audit_line "unblock-$(date +%s)" unblock removed unblock "$(printf '%s' "$addrs" | tr '\n' ' ')" /dev/null >> "$state/audit.log" 2>/dev/null
+  return 0
+}
+
+cmd_blocks() { # backend (read-only)
+  safe_word "$1"
+  echo "server-time=$(iso)"
+  echo "server-epoch=$(date +%s)"
+  case $1 in
+    nftables)
+      printf -- '--- benteng:begin kernel\n'
+      for set_name in blocklist_v4 blocklist_v6; do nft -j list set inet benteng "$set_name" 2>/dev/null; echo; done
+      printf -- '--- benteng:end kernel\n' ;;
+    iptables)
+      printf -- '--- benteng:begin kernel\n'
+      for fam in 4 6; do ipset save "benteng-block-v$fam" 2>/dev/null | grep '^add '; done
+      printf -- '--- benteng:end kernel\n' ;;
+  esac
+  printf -- '--- benteng:begin registry\n'; tail -n 5000 "$state/blocks.log" 2>/dev/null; printf -- '--- benteng:end registry\n'
 }
 
 # ---- verbs ----
@@ -409,6 +544,7 @@ cmd_apply() { # id timeout timer-mode action commit nft-path nft-conf v4-path v6
       nft -c -f "$tx/apply.nft" > "$tx/check.err" 2>&1 || reject "$id" "nft -c rejected the ruleset" "$tx/check.err" ;;
     iptables)
       [ -s "$tx/files/v4" ] || [ -s "$tx/files/v6" ] || reject "$id" "no iptables ruleset staged"
+      ensure_ipsets 2> "$tx/check.err" || reject "$id" "cannot create the dynamic block ipsets (is ipset installed?)" "$tx/check.err"
       for fam in v4 v6; do
         [ -s "$tx/files/$fam" ] || continue
         ipt_merge "$fam" "$tx/files/$fam" > "$tx/apply.$fam" || reject "$id" "cannot write $tx/apply.$fam (disk full?)"
@@ -548,6 +684,7 @@ cmd_recover() { # [boot]
   [ -d "$state" ] || { echo "recover=nothing"; return 0; }
   take_mutex
   recover "$1"
+  [ "$1" = boot ] && readd_blocks
   echo "recover=done"
 }
 
@@ -647,5 +784,8 @@ case $verb in
   status) cmd_status "$@" ;;
   result) cmd_result "$@" ;;
   previous) cmd_previous ;;
+  block) cmd_block "$@" ;;
+  unblock) cmd_unblock "$@" ;;
+  blocks) cmd_blocks "$@" ;;
   *) fail 64 "unknown verb $verb" ;;
 esac

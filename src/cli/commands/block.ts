@@ -1,0 +1,190 @@
+import type { Command } from 'commander';
+import type { CompiledHost } from '../../build/compiled-host.js';
+import { blockHosts, connectSsh, listBlocks, unblockHosts, type BlockHostReport, type SshOptions } from '../../deploy/index.js';
+import { formatDuration, guardRails, parseBlockAddress, parseDuration, type BlockAddress } from '../../incident/block-request.js';
+import type { FleetModel } from '../../model/index.js';
+import { checkPolicies } from '../../pipeline.js';
+import { REPORTERS } from '../../report/index.js';
+import { EXIT, type CliIo, UsageError } from '../io.js';
+
+interface Flags {
+  policies: string;
+  identity?: string;
+  knownHosts?: string;
+  stateDir?: string;
+  all?: boolean;
+  format: string;
+}
+
+function sshOptions(flags: Flags): SshOptions {
+  return { ...(flags.identity ? { privateKeyPath: flags.identity } : {}), ...(flags.knownHosts ? { knownHostsPath: flags.knownHosts } : {}) };
+}
+
+async function fleetModel(io: CliIo, flags: Flags): Promise<FleetModel | undefined> {
+  const checked = await checkPolicies(flags.policies, { lint: false });
+  if (!checked.model) {
+    io.stderr(REPORTERS.pretty!(checked.diagnostics, { chalk: io.chalk, sources: checked.sources }));
+    io.stderr(`${io.chalk.red('error')}: the policies have errors; nothing was changed\n`);
+    return undefined;
+  }
+  return checked.model;
+}
+
+/** Host names and `tag:T` selectors → targets (no ruleset: blocks need only the SSH endpoint and backend). */
+function selectTargets(model: FleetModel, selectors: string[], everyHost: boolean): CompiledHost[] {
+  if (everyHost && selectors.length > 0) throw new UsageError('give hosts (or tag:T) or --all, not both');
+  if (!everyHost && selectors.length === 0) throw new UsageError('name at least one host or tag:T, or --all');
+  const chosen = new Set<string>();
+  for (const selector of selectors) {
+    if (selector.startsWith('tag:')) {
+      const tag = selector.slice(4);
+      const tagged = model.hosts.filter((h) => h.tags.includes(tag));
+      if (tagged.length === 0) throw new UsageError(`no host has tag "${tag}"`);
+      for (const h of tagged) chosen.add(h.name);
+    } else if (model.hosts.some((h) => h.name === selector)) chosen.add(selector);
+    else throw new UsageError(`"${selector}" is neither an address nor a host in hosts.yaml (hosts: ${model.hosts.map((h) => h.name).join(', ')})`);
+  }
+  return model.hosts
+    .filter((h) => everyHost || chosen.has(h.name))
+    .map((h) => ({ host: h.name, backend: h.backend, ssh: h.ssh, ruleset: {} }));
+}
+
+/** Splits positional words into addresses and host selectors; a bad address is a usage error. */
+function splitWords(words: string[]): { addresses: BlockAddress[]; selectors: string[] } {
+  const addresses: BlockAddress[] = [];
+  const selectors: string[] = [];
+  for (const word of words) {
+    const looksLikeAddress = /^[0-9a-fA-F:.]+(\/\d+)?$/.test(word) && /[.:]/.test(word);
+    if (!looksLikeAddress) {
+      selectors.push(word);
+      continue;
+    }
+    const parsed = parseBlockAddress(word);
+    if (!parsed.ok) throw new UsageError(parsed.message);
+    addresses.push(parsed.value);
+  }
+  if (addresses.length === 0) throw new UsageError('give at least one address or CIDR to block');
+  return { addresses, selectors };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+function common(command: Command): Command {
+  return command
+    .option('-a, --all', 'every host in the inventory')
+    .option('-p, --policies <dir>', 'policies directory', 'policies')
+    .option('-i, --identity <file>', 'SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or ssh-agent)')
+    .option('--known-hosts <file>', 'known_hosts file for hosts without a pinned hostKey')
+    .option('--state-dir <dir>', 'state directory on the servers (default /var/lib/benteng)')
+    .option('-f, --format <format>', 'text or json', 'text');
+}
+
+function checkFormat(flags: Flags): void {
+  if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`unknown format "${flags.format}" (text or json)`);
+}
+
+/** The address this client reaches the servers from, as the first server sees it. */
+async function clientAddresses(targets: CompiledHost[], flags: Flags): Promise<string[]> {
+  const first = targets[0];
+  if (!first) return [];
+  const connected = await connectSsh(first.ssh, sshOptions(flags));
+  if (!connected.ok) return [];
+  try {
+    const r = await connected.value.exec(`echo "$SSH_CLIENT" | cut -d' ' -f1`);
+    const address = r.stdout.trim();
+    return /^[0-9A-Fa-f.:]+$/.test(address) ? [address] : [];
+  } finally {
+    connected.value.close();
+  }
+}
+
+export function registerBlock(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const server = (flags: Flags) => (flags.stateDir ? { server: { stateDir: flags.stateDir } } : {});
+  const failedHosts = (reports: BlockHostReport[]) => reports.filter((r) => !r.ok);
+  const errors = (reports: BlockHostReport[]) =>
+    failedHosts(reports).map((r) => `${io.chalk.red('error')}: ${r.host}: ${r.error?.message ?? 'failed'}\n`).join('');
+
+  common(
+    program
+      .command('block')
+      .description('block addresses on servers now, without a deploy: dynamic entries that expire on their own')
+      .argument('<words...>', 'addresses or CIDRs to block, then host names, tag:TAG, or --all'),
+  )
+    .requiredOption('-t, --ttl <duration>', 'how long the block lasts: 90s, 15m, 1h30m, 7d (required)')
+    .requiredOption('-r, --reason <text>', 'why (recorded on each server with who and when)')
+    .option('--max-ttl <duration>', 'largest TTL accepted (a dynamic block is for an incident; permanent ones go in blocklist.yaml)', '30d')
+    .option('--force', 'block even an address that covers an admin network, a fleet host or this client')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  benteng block 203.0.113.66 --ttl 24h --reason "defacement, CSIRT-114" --all\n  benteng block 2001:db8:bad::/48 --ttl 7d --reason "scanner" tag:web\n\nBlocks survive redeploys, rollbacks and reboots until they expire.\nExit codes: 0 added on every host, 1 any host failed or a guard rail refused, 2 usage error.',
+    )
+    .action(async (words: string[], flags: Flags & { ttl: string; reason: string; maxTtl: string; force?: boolean }) => {
+      checkFormat(flags);
+      const { addresses, selectors } = splitWords(words);
+      const ttl = parseDuration(flags.ttl);
+      if (!ttl.ok) throw new UsageError(`--ttl: ${ttl.message}`);
+      const max = parseDuration(flags.maxTtl);
+      if (!max.ok) throw new UsageError(`--max-ttl: ${max.message}`);
+      if (ttl.value > max.value) {
+        throw new UsageError(`--ttl ${flags.ttl} is longer than the maximum ${flags.maxTtl}; put permanent blocks in blocklist.yaml`);
+      }
+      const reason = flags.reason.trim();
+      if (!reason) throw new UsageError('--reason must say why');
+      const model = await fleetModel(io, flags);
+      if (!model) return setExit(EXIT.findings);
+      const targets = selectTargets(model, selectors, flags.all === true);
+      const refuse = (clients: string[]) =>
+        flags.force ? [] : addresses.flatMap((a) => guardRails(a, model, clients).map((why) => `refusing to block ${a.text}: ${why} (use --force if you mean it)`));
+      let refusals = refuse([]);
+      if (refusals.length === 0 && !flags.force) refusals = refuse(await clientAddresses(targets, flags));
+      if (refusals.length > 0) {
+        io.stderr(refusals.map((r) => `${io.chalk.red('error')}: ${r}\n`).join(''));
+        io.stderr('nothing was changed on any server\n');
+        return setExit(EXIT.findings);
+      }
+      io.stderr(`blocking ${addresses.map((a) => a.text).join(', ')} for ${formatDuration(ttl.value)} on ${targets.length} host${targets.length === 1 ? '' : 's'}…\n`);
+      const reports = await blockHosts(targets, addresses.map((a) => a.text), ttl.value, reason, { ssh: sshOptions(flags), ...server(flags) });
+      setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
+      if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
+      io.stdout(table(['host', 'added', 'expires', 'seconds'], reports.map((r) => [r.host, r.ok ? r.changed.join(' ') : io.chalk.red('failed'), r.expiresAt ?? '-', (r.durationMs / 1000).toFixed(1)])));
+      io.stderr(errors(reports) + reports.flatMap((r) => r.warnings.map((w) => `warning: ${r.host}: ${w}\n`)).join(''));
+    });
+
+  common(
+    program
+      .command('unblock')
+      .description('remove dynamic blocks now')
+      .argument('<words...>', 'addresses or CIDRs, then host names, tag:TAG, or --all'),
+  ).action(async (words: string[], flags: Flags) => {
+    checkFormat(flags);
+    const { addresses, selectors } = splitWords(words);
+    const model = await fleetModel(io, flags);
+    if (!model) return setExit(EXIT.findings);
+    const targets = selectTargets(model, selectors, flags.all === true);
+    const reports = await unblockHosts(targets, addresses.map((a) => a.text), { ssh: sshOptions(flags), ...server(flags) });
+    setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
+    if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
+    io.stdout(table(['host', 'removed', 'not blocked there'], reports.map((r) => [r.host, r.ok ? r.changed.join(' ') || '-' : io.chalk.red('failed'), r.absent.join(' ') || '-'])));
+    io.stderr(errors(reports));
+  });
+
+  common(program.command('blocks').description('list active dynamic blocks with expiry, reason, who and when (reads only)').argument('[hosts...]', 'host names or tag:TAG'))
+    .action(async (selectors: string[], flags: Flags) => {
+      checkFormat(flags);
+      const model = await fleetModel(io, flags);
+      if (!model) return setExit(EXIT.findings);
+      const targets = selectTargets(model, selectors, flags.all === true);
+      const reports = await listBlocks(targets, { ssh: sshOptions(flags), ...server(flags) });
+      setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
+      if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
+      const rows = reports.flatMap((r) =>
+        r.active.map((b) => [r.host, b.address, b.expiresAt, formatDuration(b.secondsLeft), b.reason ?? '-', b.user ? `${b.user}@${b.client}` : '-', b.time ?? '-']),
+      );
+      io.stdout(rows.length ? table(['host', 'address', 'expires', 'left', 'reason', 'by', 'since'], rows) : 'no active blocks\n');
+      io.stderr(errors(reports));
+    });
+}
