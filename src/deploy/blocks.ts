@@ -128,7 +128,7 @@ interface RegistryLine {
 }
 
 /** Kernel entries (authoritative for what is active and when it expires) joined with the registry. */
-function parseActive(target: CompiledHost, out: AgentOutput): BlockEntry[] {
+export function parseActive(target: Pick<CompiledHost, 'backend'>, out: AgentOutput): BlockEntry[] {
   const kernel = out.blocks.get('kernel');
   if (kernel === undefined) return [];
   const epoch = Number(first(out, 'server-epoch') ?? Date.now() / 1000);

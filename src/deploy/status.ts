@@ -1,5 +1,7 @@
 import type { CompiledHost } from '../build/compiled-host.js';
 import { AgentSession, first, frameRuleset, parseAuditLines } from './agent/protocol.js';
+import { parseActive } from './blocks.js';
+import { parseCounters } from './counters.js';
 import { unifiedDiff } from './diff.js';
 import { serverPaths } from './host-deploy.js';
 import { connectSsh, type Connect } from './ssh/transport.js';
@@ -53,6 +55,8 @@ export async function statusHost(
     const serverTime = first(out, 'server-time');
     const foreignChains = out.values.get('foreign-chain') ?? [];
     const unfinished = out.values.get('unfinished') ?? [];
+    const counters = parseCounters(target.backend, out.blocks.get('counters') ?? '');
+    const blocks = parseActive(target, out);
     return {
       host: target.host,
       ok: true,
@@ -65,6 +69,8 @@ export async function statusHost(
       ...(foreignChains.length ? { foreignChains } : {}),
       ...(unfinished.length ? { unfinished } : {}),
       ...(serverTime ? { serverTime } : {}),
+      counters,
+      blocks,
       pending,
       audit: parseAuditLines(out.blocks.get('audit')),
     };

@@ -1,4 +1,6 @@
 import type { Backend } from '../build/compiled-host.js';
+import type { BlockEntry } from './blocks.js';
+import type { CounterRow } from './counters.js';
 
 /** Where the agent keeps its state and where a confirmed ruleset is persisted for boot, on the server. */
 export interface ServerPaths {
@@ -180,6 +182,10 @@ export interface StatusReport {
   /** Transitions a crash left unfinished (the next deploy or boot finishes them). */
   unfinished?: string[];
   serverTime?: string;
+  /** Packets and bytes per service, direction and verdict since the last deploy. */
+  counters?: CounterRow[];
+  /** Active dynamic blocks. */
+  blocks?: BlockEntry[];
   audit: AuditRecord[];
   error?: DeployError;
 }

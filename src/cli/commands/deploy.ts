@@ -79,6 +79,27 @@ const STATE_TEXT: Record<string, string> = {
   'pending-confirmation': 'pending',
 };
 
+function amount(packets: number, bytes: number): string {
+  const size = bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(1)} GiB` : bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`;
+  return `${packets} pkts, ${size}`;
+}
+
+/** Per service and direction: accepted and dropped packets and bytes. */
+function counterTable(r: StatusReport): string {
+  const rows = new Map<string, { service: string; direction: string; accept: [number, number]; drop: [number, number] }>();
+  for (const c of r.counters ?? []) {
+    const key = `${c.service} ${c.direction}`;
+    const row = rows.get(key) ?? { service: c.service, direction: c.direction, accept: [0, 0], drop: [0, 0] };
+    row[c.verdict] = [row[c.verdict][0] + c.packets, row[c.verdict][1] + c.bytes];
+    rows.set(key, row);
+  }
+  const body = table(
+    ['  service', 'direction', 'accepted', 'dropped'],
+    [...rows.values()].map((row) => [`  ${row.service}`, row.direction, amount(...row.accept), amount(...row.drop)]),
+  );
+  return body;
+}
+
 function statusDetails(r: StatusReport): string[] {
   const lines: string[] = [];
   for (const p of r.pending) {
@@ -90,6 +111,13 @@ function statusDetails(r: StatusReport): string[] {
   }
   for (const u of r.unfinished ?? []) lines.push(`unfinished transition ${u} (a crash or a full state filesystem); the next deploy or boot finishes it`);
   if (r.lockedBy) lines.push(`locked by ${r.lockedBy}`);
+  const deployed = [...r.audit].reverse().find((a) => a.outcome === 'confirmed' || a.outcome === 'confirmed-not-persisted');
+  if (deployed) {
+    lines.push(`last deploy ${deployed.time} by ${deployed.user} from ${deployed.client}${deployed.commit && deployed.commit !== 'none' ? `, commit ${deployed.commit}` : ''} (${deployed.action})`);
+  }
+  if (r.blocks && r.blocks.length > 0) {
+    lines.push(`${r.blocks.length} active block${r.blocks.length > 1 ? 's' : ''}: ${r.blocks.map((b) => b.address).join(', ')} (benteng blocks ${r.host})`);
+  }
   for (const c of r.foreignChains ?? []) lines.push(`other base chain on a benteng hook: ${c} (it runs too; a drop there also drops)`);
   return lines;
 }
@@ -192,6 +220,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       for (const r of reports) {
         const details = statusDetails(r);
         if (details.length > 0) io.stdout(details.map((d) => `${r.host}: ${d}\n`).join(''));
+        if (r.counters && r.counters.length > 0) io.stdout(`${r.host}: counters since the last deploy\n${counterTable(r)}`);
         if (r.diff) io.stdout(`--- ${r.host}: what differs (compiled → live)\n${r.diff}`);
       }
     });

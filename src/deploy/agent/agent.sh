@@ -759,8 +759,18 @@ cmd_status() { # backend audit-lines (read-only: takes no lock, writes nothing b
   [ -f "$state/history/current/new-hash" ] && echo "confirmed-hash=$(cat "$state/history/current/new-hash")"
   [ -d "$state/history/previous" ] && echo "previous=yes"
   [ "$1" = nftables ] && nft_foreign_chains | sed 's/^/foreign-chain=/'
-  echo "server-time=$(iso)"
+  printf -- '--- benteng:begin counters\n'; raw_counters "$1"; printf -- '--- benteng:end counters\n'
+  cmd_blocks "$1"
   printf -- '--- benteng:begin audit\n'; tail -n "$2" "$state/audit.log" 2>/dev/null; printf -- '--- benteng:end audit\n'
+}
+
+# Packet and byte counters of benteng's rules and map elements (reset by each deploy): the raw
+# listing; the client attributes each counter to its rule and service.
+raw_counters() {
+  case $1 in
+    nftables) nft list table inet benteng 2>/dev/null ;;
+    iptables) echo '# benteng:ipv4'; iptables-save -c 2>/dev/null | grep -e '-A BENTENG-'; echo '# benteng:ipv6'; ip6tables-save -c 2>/dev/null | grep -e '-A BENTENG-' ;;
+  esac
 }
 
 cmd_previous() {
