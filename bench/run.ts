@@ -9,7 +9,9 @@
  *   npm run bench -- --sizes 1k,10k     chosen sizes; also --runs N, --no-kernel, --results FILE
  *
  * Then the single-host shapes (bench/single-host.ts; 2k only with a 60 s timeout under --quick) add
- * their section to the same results file, `query` / `diff` are timed (bench/query-diff.ts) and, unless
+ * their section to the same results file, `query` / `diff` are timed (bench/query-diff.ts), the
+ * incident fan-out (`block`/`blocks` on 20 lab servers, 2 under --quick; root only: bench/incident.ts)
+ * and, unless
  * --quick, the single-host shapes are timed stage by stage (bench/single-host-stages.ts);
  * `--no-single-host` skips all three.
  */
@@ -27,6 +29,7 @@ import { formatAddress } from '../src/net/address.js';
 import { BENCH_TODAY, ensureCompiled, machineLine, OUT_ROOT, REPO_ROOT } from './common.js';
 import { type FleetFeatures, FLEET_SIZES, type FleetSizeName, generateFleet, writeFleet } from './fleet-generator.js';
 import { kernelUnavailable, type LoadKind, type LoadTiming, measurePerPacket, Namespaces, PER_PACKET_CONFIGS, type PerPacketConfig, type PerPacketPlan, type PerPacketResult, timeEmptyLoad, timeLoads } from './kernel.js';
+import { runIncident } from './incident.js';
 import { runQueryDiff } from './query-diff.js';
 import { defaultOptions as singleHostDefaults, runSingleHost } from './single-host.js';
 import { runSingleHostStages } from './single-host-stages.js';
@@ -558,6 +561,7 @@ async function main(): Promise<void> {
     singleHostFailed = (await runSingleHost(singleHost)).failed;
     if (singleHostFailed) process.stderr.write('bench: a single-host build or kernel load failed, or its policy has lint errors\n');
     process.stdout.write(`${await runQueryDiff(options.quick ? 200 : 2000, options.results)}\n`);
+    if (options.kernel && process.getuid?.() === 0) process.stdout.write(`${await runIncident(options.quick ? 2 : 20, options.quick ? 1 : 3, options.results)}\n`);
     if (!options.quick) process.stdout.write(`${await runSingleHostStages(['2k', '10k', '20k', '100k'], options.results)}\n`);
   }
 

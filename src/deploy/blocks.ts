@@ -1,5 +1,6 @@
 import type { CompiledHost } from '../build/compiled-host.js';
 import { AgentSession, first, type AgentOutput } from './agent/protocol.js';
+import { fanOut } from './fan-out.js';
 import { serverPaths } from './host-deploy.js';
 import { connectSsh, type Connect, type ExecResult } from './ssh/transport.js';
 import type { DeployError, DeployOptions } from './types.js';
@@ -45,7 +46,6 @@ async function onHost(
   options: Options,
   connect: Connect,
   work: (agent: AgentSession) => Promise<{ exec: ExecResult; output: AgentOutput; doing: string }>,
-  upload: boolean,
 ): Promise<BlockHostReport> {
   const started = Date.now();
   const base = (extra: Partial<BlockHostReport>): BlockHostReport => ({
@@ -62,10 +62,6 @@ async function onHost(
   if (!connected.ok) return base({ error: connected.error });
   try {
     const agent = new AgentSession(connected.value, serverPaths({ confirmTimeoutSeconds: 0, ...options }));
-    if (upload) {
-      const installed = await agent.install();
-      if (!installed.ok) return base({ error: installed.error });
-    }
     const result = await work(agent);
     const out = result.output;
     if (result.exec.code !== 0) return base({ error: agent.failure(result.exec, result.doing) });
@@ -83,38 +79,29 @@ async function onHost(
   }
 }
 
-async function fanOut<T>(items: T[], parallel: number, each: (item: T) => Promise<BlockHostReport>): Promise<BlockHostReport[]> {
-  const reports: BlockHostReport[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      reports[index] = await each(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, items.length)) }, worker));
-  return reports;
-}
-
-/** Adds `addresses` for `ttlSeconds` on every target, in parallel (one atomic step per host). */
+/**
+ * Adds `addresses` for `ttlSeconds` on every target, in parallel (one atomic step per host). The agent
+ * runs inline (`sh -c`): a block needs no agent file on the server, and skipping the upload saves a
+ * round trip per host.
+ */
 export function blockHosts(targets: CompiledHost[], addresses: string[], ttlSeconds: number, reason: string, options: Options = {}, connect: Connect = connectSsh) {
   const stdin = `reason ${reason.replace(/[\r\n]+/g, ' ')}\n${addresses.join('\n')}\n`;
   return fanOut(targets, options.parallel ?? 32, (t) =>
-    onHost(t, options, connect, async (agent) => ({ ...(await agent.run('block', [t.backend, String(ttlSeconds)], stdin)), doing: 'blocking' }), true),
+    onHost(t, options, connect, async (agent) => ({ ...(await agent.runInline('block', [t.backend, String(ttlSeconds)], stdin)), doing: 'blocking' })),
   );
 }
 
 /** Removes `addresses` from the dynamic blocks of every target. */
 export function unblockHosts(targets: CompiledHost[], addresses: string[], options: Options = {}, connect: Connect = connectSsh) {
   return fanOut(targets, options.parallel ?? 32, (t) =>
-    onHost(t, options, connect, async (agent) => ({ ...(await agent.run('unblock', [t.backend], `${addresses.join('\n')}\n`)), doing: 'unblocking' }), true),
+    onHost(t, options, connect, async (agent) => ({ ...(await agent.runInline('unblock', [t.backend], `${addresses.join('\n')}\n`)), doing: 'unblocking' })),
   );
 }
 
 /** Lists the active dynamic blocks of every target (read-only: uploads nothing). */
 export function listBlocks(targets: CompiledHost[], options: Options = {}, connect: Connect = connectSsh) {
   return fanOut(targets, options.parallel ?? 32, (t) =>
-    onHost(t, options, connect, async (agent) => ({ ...(await agent.runInline('blocks', [t.backend])), doing: 'listing blocks' }), false),
+    onHost(t, options, connect, async (agent) => ({ ...(await agent.runInline('blocks', [t.backend])), doing: 'listing blocks' })),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { CompiledHost } from '../build/compiled-host.js';
+import { fanOut } from './fan-out.js';
 import { deployHost } from './host-deploy.js';
 import { connectSsh, type Connect } from './ssh/transport.js';
 import type { DeployReport, FleetOptions, FleetReport, ProgressListener } from './types.js';
@@ -29,14 +30,7 @@ export async function deployFleet(
       return { ok: false, reports };
     }
   }
-  let next = start;
-  const worker = async () => {
-    while (next < targets.length) {
-      const index = next++;
-      reports[index] = await deployHost(targets[index]!, options, progress, connect);
-    }
-  };
-  const parallel = Math.max(1, Math.min(options.parallel ?? 4, targets.length - start));
-  await Promise.all(Array.from({ length: parallel }, worker));
+  const rest = await fanOut(targets.slice(start), options.parallel ?? 4, (target) => deployHost(target, options, progress, connect));
+  rest.forEach((r, i) => (reports[start + i] = r));
   return { ok: reports.every((r) => r.ok), reports };
 }

@@ -51,9 +51,10 @@ describe.runIf(enabled).each(['nftables', 'iptables'] as const)('dynamic blocks 
     const h = host;
     const target = h.target(rs.allowSsh, backend);
     // Two extra source addresses on the client side of the veth, routed back from the server; unique
-    // per test slot (the client address is 203.0.113.(4·slot+1)).
-    const last = Number(h.server.clientAddress.split('.')[3]);
-    const extra = [`192.0.2.${last}`, `192.0.2.${last + 1}`];
+    // per test slot (the client address is 203.0.113.(4·slot+1)): 198.51.100.(128 + 2·slot) and the
+    // next one. (Not 192.0.2.0/24: a CI machine may sit on it; the lab uses 198.51.100.0/25.)
+    const slot = (Number(h.server.clientAddress.split('.')[3]) - 1) / 4;
+    const extra = [`198.51.100.${128 + 2 * slot}`, `198.51.100.${129 + 2 * slot}`];
     for (const a of extra) {
       await execa('ip', ['addr', 'add', `${a}/32`, 'dev', h.server.vethHost]);
       await h.ns('ip', ['route', 'add', `${a}/32`, 'dev', h.server.vethServer]);
