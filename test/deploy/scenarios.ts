@@ -247,10 +247,10 @@ export function defineDeployScenarios(backend: Backend): void {
       expect(records.map((r) => [r.outcome, r.reason])).toEqual([['rolled-back', 'confirm-timeout']]);
     });
 
-    it('a 2 s confirm timeout with 20,000 rules: the timer waits for the apply, the confirm wins', async () => {
+    it('a 3 s confirm timeout with 20,000 rules: the timer waits for the apply, the confirm wins', async () => {
       await deployBaseline();
       const big = bigRuleset(backend, 20000);
-      const report = await deployHost(host.target(big, backend), { ...host.options, confirmTimeoutSeconds: 2 });
+      const report = await deployHost(host.target(big, backend), { ...host.options, confirmTimeoutSeconds: 3 });
       expect(report.outcome, report.message).toBe('confirmed');
       expect(report.liveHash).toBe(report.newHash);
     });
