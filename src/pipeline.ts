@@ -4,7 +4,7 @@ import { lintPolicy, loadLintConfig } from './lint/index.js';
 import { loadPolicies } from './load/index.js';
 import type { FleetModel } from './model/index.js';
 import type { PolicySet } from './policy/index.js';
-import { resolvePolicy } from './resolve/index.js';
+import { BLOCKLIST_EXPIRED, resolvePolicy } from './resolve/index.js';
 import { validatePolicies } from './validate/index.js';
 
 export interface CheckOptions {
@@ -31,7 +31,8 @@ export interface CheckResult {
  * protocol class on first use, then shared by lint, emit, `query` and `diff`) are present only when the
  * policy resolved cleanly.
  * Lint reads `benteng.yaml` from the policies directory and re-reports the resolver's `rule-expired`
- * warnings as its own `rule-expired` rule (configurable, suppressible), so they are not reported twice.
+ * warnings as its own `rule-expired` rule (configurable, suppressible), so they are not reported twice;
+ * the same for `blocklist-expired`.
  */
 export async function checkPolicies(dir: string, options: CheckOptions = {}): Promise<CheckResult> {
   const loaded = await loadPolicies(dir);
@@ -56,7 +57,7 @@ export async function checkPolicies(dir: string, options: CheckOptions = {}): Pr
   if (options.lint ?? true) {
     const config = await loadLintConfig(dir);
     if (config.source) sources.set(config.source.file, config.source.text);
-    const expiredByResolver = diagnostics.filter((d) => d.code === 'rule-expired');
+    const expiredByResolver = diagnostics.filter((d) => d.code === 'rule-expired' || d.code === BLOCKLIST_EXPIRED);
     diagnostics.splice(0, diagnostics.length, ...diagnostics.filter((d) => !expiredByResolver.includes(d)), ...config.diagnostics);
     diagnostics.push(...lintPolicy({ policy: validated.policy, model: resolved.model, config: config.config, sources: new Map(loaded.documents.map((d) => [d.source.file, d.source.text])), access }));
   }

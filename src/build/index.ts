@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Diagnostic, hasErrors } from '../diagnostics/diagnostic.js';
-import { emitHost } from '../emit/index.js';
+import { emitHost, emittedLogKeys } from '../emit/index.js';
 import { checkPolicies } from '../pipeline.js';
 import type { Backend, CompiledHost } from './compiled-host.js';
 
@@ -59,7 +59,7 @@ export async function buildFleet(dir: string, options: BuildOptions = {}): Promi
   for (const host of [...model.hosts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const backends: Backend[] = options.allBackends ? ['nftables', 'iptables'] : [host.backend];
     const emitted = emitHost(host, model.baseline, backends, checked.access?.host(host));
-    result.hosts.push({ host: host.name, backend: host.backend, ssh: host.ssh, ruleset: emitted.ruleset });
+    result.hosts.push({ host: host.name, backend: host.backend, ssh: host.ssh, ruleset: emitted.ruleset, logKeys: emittedLogKeys(emitted) });
     const names = outputFiles(host.name);
     for (const backend of backends) {
       const stats = emitted.stats[backend]!;

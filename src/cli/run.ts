@@ -4,6 +4,7 @@ import { registerBlock } from './commands/block.js';
 import { registerBuild } from './commands/build.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDiff } from './commands/diff.js';
+import { registerDrops } from './commands/drops.js';
 import { registerLint } from './commands/lint.js';
 import { registerQuery } from './commands/query.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDiff(program, io, setExit);
   registerQuery(program, io, setExit);
   registerBlock(program, io, setExit);
+  registerDrops(program, io, setExit);
   return program;
 }
 

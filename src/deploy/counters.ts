@@ -24,6 +24,12 @@ function serviceOf(comment: string): string {
   return '(baseline)';
 }
 
+/** A rule id names its direction; otherwise the enclosing map or chain does. */
+function directionOf(comment: string, fallback: CounterRow['direction']): CounterRow['direction'] {
+  const id = /^[a-z0-9][a-z0-9-]*\/(ingress|egress)\/\d+/.exec(comment);
+  return id ? (id[1] as CounterRow['direction']) : fallback;
+}
+
 function verdictOf(text: string): 'accept' | 'drop' | undefined {
   if (/^(accept|ACCEPT)$/.test(text)) return 'accept';
   if (/^(drop|DROP|reject|REJECT)/.test(text)) return 'drop';
@@ -47,13 +53,15 @@ export function parseCounters(backend: Backend, raw: string): CounterRow[] {
     for (const line of raw.split('\n')) {
       const block = /^\s*(?:map|chain|set) (\S+) \{/.exec(line);
       if (block) direction = /^(output|out)/.test(block[1]!) ? 'egress' : 'ingress';
-      // Map elements: `KEY counter packets N bytes M comment "ID: …" : VERDICT`.
+      // Map elements: `KEY counter packets N bytes M comment "ID: …" : VERDICT`. An element that goes
+      // to a rule's logging chain (`goto log_…`) is counted there, once.
       for (const m of line.matchAll(/counter packets (\d+) bytes (\d+) comment "([^"]*)" : ((?:jump|goto) [\w-]+|\w+)/g)) {
-        add(serviceOf(m[3]!), direction, verdictOf(m[4]!), Number(m[1]), Number(m[2]));
+        if (/^(jump|goto) log_/.test(m[4]!)) continue;
+        add(serviceOf(m[3]!), directionOf(m[3]!, direction), verdictOf(m[4]!), Number(m[1]), Number(m[2]));
       }
-      // Chain rules: `… counter packets N bytes M VERDICT comment "…"`.
+      // Chain rules: `… counter packets N bytes M VERDICT comment "…"` (a logging chain's comment is its rule id).
       const rule = /counter packets (\d+) bytes (\d+) (accept|drop|reject[^"]*?|(?:jump|goto) [\w-]+) comment "([^"]*)"/.exec(line);
-      if (rule) add(serviceOf(rule[4]!), direction, verdictOf(rule[3]!.trim()), Number(rule[1]), Number(rule[2]));
+      if (rule) add(serviceOf(rule[4]!), directionOf(rule[4]!, direction), verdictOf(rule[3]!.trim()), Number(rule[1]), Number(rule[2]));
     }
   } else {
     for (const line of raw.split('\n')) {

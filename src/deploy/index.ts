@@ -8,6 +8,7 @@ export { deployFleet } from './fleet.js';
 export { rollbackHost } from './rollback.js';
 export { statusHost } from './status.js';
 export { blockHosts, unblockHosts, listBlocks, type BlockEntry, type BlockHostReport } from './blocks.js';
+export { readDrops, summariseDrops, type DropsReport } from './drops.js';
 export { connectSsh, type Connect, type Transport, type ExecResult } from './ssh/transport.js';
 export { fingerprintOf, verifyHostKey, parseKnownHosts } from './ssh/host-key.js';
 export { unifiedDiff } from './diff.js';

@@ -8,10 +8,6 @@
 export const NFT_COMMENT_MAX = 127;
 /** iptables-extensions(8) `comment`: up to 256 characters. */
 export const IPT_COMMENT_MAX = 255;
-/** nft `log prefix` holds at most 127 bytes. */
-export const NFT_LOG_PREFIX_MAX = 127;
-/** iptables `LOG --log-prefix`: up to 29 letters. */
-export const IPT_LOG_PREFIX_MAX = 29;
 
 const UNSAFE = /["'`\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]/gu;
 const SPACES = /\s+/gu;

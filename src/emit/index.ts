@@ -2,11 +2,12 @@
  * The emit stage: one host's resolved model to ruleset text, through the target IR.
  * Pure and deterministic: the same model gives the same bytes.
  */
-import type { Backend, CompiledRuleset } from '../build/compiled-host.js';
+import type { Backend, CompiledRuleset, LogKey } from '../build/compiled-host.js';
 import { chainSize, type HostAccess, hostAccess } from '../access/index.js';
 import type { BaselineSettings, HostModel } from '../model/index.js';
 import { printIptables } from './ipt-print.js';
 import { lowerIptables } from './iptables.js';
+import { iptLogKeys, mergeLogKeys, nftLogKeys } from './log-keys.js';
 import { printNftables } from './nft-print.js';
 import { lowerNftables } from './nftables.js';
 
@@ -14,6 +15,7 @@ export { lowerIptables } from './iptables.js';
 export { lowerNftables } from './nftables.js';
 export { printIptables } from './ipt-print.js';
 export { printNftables } from './nft-print.js';
+export { hostLogKeys } from './log-keys.js';
 
 export interface EmitStats {
   /** Policy rules of the host (input and output). */
@@ -31,12 +33,15 @@ export interface EmitStats {
 export interface EmittedHost {
   ruleset: CompiledRuleset;
   stats: Partial<Record<Backend, EmitStats>>;
+  /** The log keys each backend's IR carries (the same keys on both; see log-keys.ts). */
+  logKeys: Partial<Record<Backend, LogKey[]>>;
 }
 
 /** Emits the host's ruleset for each requested backend. */
 export function emitHost(host: HostModel, baseline: BaselineSettings, backends: readonly Backend[], access: HostAccess = hostAccess(host, baseline)): EmittedHost {
   const ruleset: CompiledRuleset = {};
   const stats: EmittedHost['stats'] = {};
+  const logKeys: EmittedHost['logKeys'] = {};
   const policyRules = host.input.length + host.output.length;
   const ingress = chainSize(access.ingress);
   const egress = chainSize(access.egress);
@@ -48,6 +53,7 @@ export function emitHost(host: HostModel, baseline: BaselineSettings, backends: 
         ruleset.nft = printNftables(ir);
         const emittedRules = ir.table.chains.reduce((n, c) => n + c.rules.length, 0) + ir.table.sets.reduce((n, s) => n + (s.kind === 'vmap' ? s.elements.length : 0), 0);
         stats.nftables = { policyRules, emittedRules, sets: ir.table.sets.length, ...size };
+        logKeys.nftables = nftLogKeys(ir);
         break;
       }
       case 'iptables': {
@@ -56,6 +62,7 @@ export function emitHost(host: HostModel, baseline: BaselineSettings, backends: 
         ruleset.rulesV4 = printIptables(v4);
         ruleset.rulesV6 = printIptables(v6);
         stats.iptables = { policyRules, emittedRules: v4.rules.length + v6.rules.length, sets: 0, ...size };
+        logKeys.iptables = iptLogKeys(v4, v6);
         break;
       }
       default: {
@@ -64,5 +71,10 @@ export function emitHost(host: HostModel, baseline: BaselineSettings, backends: 
       }
     }
   }
-  return { ruleset, stats };
+  return { ruleset, stats, logKeys };
+}
+
+/** The keys of every emitted backend together (what `CompiledHost.logKeys` holds). */
+export function emittedLogKeys(emitted: EmittedHost): LogKey[] {
+  return mergeLogKeys(...Object.values(emitted.logKeys));
 }

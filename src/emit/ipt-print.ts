@@ -25,7 +25,10 @@ function printMatch(match: IptMatch): string {
     case 'ctstate':
       return `-m conntrack --ctstate ${match.states.join(',')}`;
     case 'limit':
-      return `-m limit --limit ${match.perMinute}/min --limit-burst ${match.burst}`;
+      // In the unit iptables-save prints it back in.
+      return `-m limit --limit ${match.perMinute % 60 === 0 ? `${match.perMinute / 60}/sec` : `${match.perMinute}/min`} --limit-burst ${match.burst}`;
+    case 'set':
+      return `-m set --match-set ${match.name} ${match.side === 'source' ? 'src' : 'dst'}`;
     case 'comment':
       return `-m comment --comment ${quote(match.text)}`;
     default:
@@ -41,7 +44,9 @@ function printTarget(target: IptTarget): string {
     case 'REJECT':
       return `-j REJECT --reject-with ${target.with}`;
     case 'LOG':
-      return `-j LOG --log-prefix ${quote(target.prefix)}`;
+      return `-j LOG --log-prefix ${quote(target.key.prefix)}`;
+    case 'RETURN':
+      return '-j RETURN';
     case 'jump':
       return `-j ${target.chain}`;
     default:

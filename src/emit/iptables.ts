@@ -4,12 +4,15 @@
  * Layout (table `filter` only, chains of our own):
  * - `BENTENG-INPUT` / `BENTENG-OUTPUT`, hooked by `-I INPUT 1` / `-I OUTPUT 1`: blocklist jump, loopback,
  *   conntrack, essential ICMP, then one dispatch rule per service filtered by protocol and port
- *   (multiport, at most 15 ports per rule), then a rate-limited LOG and DROP. The built-in chains'
- *   policies are left alone; every packet that enters our chain gets a verdict there.
+ *   (multiport, at most 15 ports per rule), then a rate-limited LOG (prefix `bt i default: `) and DROP.
+ *   The built-in chains' policies are left alone; every packet that enters our chain gets a verdict there.
  * - One chain per service and direction (`BENTENG-IN-<service>`, `BENTENG-OUT-<service>`, shortened to
  *   iptables' 28-character limit with a hash) holding that service's rules in order, each ending in a
  *   verdict, so a packet that returns from it matched none of them: first match wins across services.
- * - `BENTENG-BLOCK`: empty; the deployer and `benteng block` fill it.
+ *   A logging rule (see log-keys.ts) is preceded by a rate-limited LOG with the same matches.
+ * - `BENTENG-BLOCK` (input, by source) / `BENTENG-BLOCK-OUT` (output, by destination): the ipset of
+ *   `benteng block`'s dynamic entries (`benteng-block-v4`/`-v6`, which must exist before the restore),
+ *   then one DROP per CIDR of `blocklist.yaml`'s entries, then RETURN.
  *
  * Re-applying: every chain of ours is declared (`:NAME - [0:0]`), which flushes it under `--noflush`.
  * The two hook rules are the only lines outside our chains; `iptables-restore` cannot delete a rule
@@ -17,7 +20,7 @@
  * (see src/deploy/agent/agent.sh, IPT_MERGE) and re-applying never duplicates them.
  * Semantics from iptables-extensions(8): multiport, conntrack, comment, limit, LOG, REJECT.
  */
-import { IPT_BLOCKLIST_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
+import { IPSET_BLOCK_V4, IPSET_BLOCK_V6, IPT_BLOCKLIST_CHAIN, IPT_BLOCKLIST_OUT_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
 import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
@@ -25,9 +28,9 @@ import type { Family } from '../net/address.js';
 import { rangeToCidrs } from '../net/address.js';
 import { coversFamily } from '../net/address-set.js';
 import { createHash } from 'node:crypto';
-import { IPT_COMMENT_MAX, IPT_LOG_PREFIX_MAX, ruleComment, sanitizeText, truncateBytes } from './comment.js';
+import { IPT_COMMENT_MAX, ruleComment, sanitizeText } from './comment.js';
 import { assertNever, type IptMatch, type IptRule, type IptRuleset, type IptTarget } from './ir.js';
-import { LOG_BURST } from './nftables.js';
+import { type HostLogKeys, hostLogKeys, LOG_BURST } from './log-keys.js';
 
 /** iptables chain names hold at most 28 characters (XT_EXTENSION_MAXNAMELEN - 1). */
 export const IPT_CHAIN_MAX = 28;
@@ -37,10 +40,12 @@ export const MULTIPORT_MAX = 15;
 export const IPT_INPUT_CHAIN = `${IPT_CHAIN_PREFIX}INPUT`;
 export const IPT_OUTPUT_CHAIN = `${IPT_CHAIN_PREFIX}OUTPUT`;
 
-const DIRECTIONS: ReadonlyArray<{ direction: Direction; builtin: 'INPUT' | 'OUTPUT'; chain: string; short: string; side: 'source' | 'destination'; iface: 'in' | 'out' }> = [
-  { direction: 'ingress', builtin: 'INPUT', chain: IPT_INPUT_CHAIN, short: 'IN', side: 'source', iface: 'in' },
-  { direction: 'egress', builtin: 'OUTPUT', chain: IPT_OUTPUT_CHAIN, short: 'OUT', side: 'destination', iface: 'out' },
+const DIRECTIONS: ReadonlyArray<{ direction: Direction; builtin: 'INPUT' | 'OUTPUT'; chain: string; block: string; short: string; side: 'source' | 'destination'; iface: 'in' | 'out' }> = [
+  { direction: 'ingress', builtin: 'INPUT', chain: IPT_INPUT_CHAIN, block: IPT_BLOCKLIST_CHAIN, short: 'IN', side: 'source', iface: 'in' },
+  { direction: 'egress', builtin: 'OUTPUT', chain: IPT_OUTPUT_CHAIN, block: IPT_BLOCKLIST_OUT_CHAIN, short: 'OUT', side: 'destination', iface: 'out' },
 ];
+
+const BLOCK_IPSET: Record<Family, string> = { ipv4: IPSET_BLOCK_V4, ipv6: IPSET_BLOCK_V6 };
 
 /** `BENTENG-IN-<service>`; names over 28 characters keep a prefix and gain 6 hex digits of SHA-256. */
 export function serviceChainName(short: string, service: string, run: number): string {
@@ -105,17 +110,13 @@ function protocolLines(rule: ResolvedRule, family: Family): Array<{ tcp: boolean
   return lines;
 }
 
-function logPrefix(rule: ResolvedRule): string {
-  const text = sanitizeText(`bt ${rule.service} ${rule.direction === 'ingress' ? 'in' : 'out'}${rule.index} ${rule.action}`);
-  return `${text.slice(0, IPT_LOG_PREFIX_MAX - 2)}: `;
-}
-
 function rejectTarget(family: Family, tcp: boolean): IptTarget {
   if (tcp) return { kind: 'REJECT', with: 'tcp-reset' };
   return { kind: 'REJECT', with: family === 'ipv4' ? 'icmp-admin-prohibited' : 'icmp6-adm-prohibited' };
 }
 
-function ruleLines(rule: ResolvedRule, family: Family, chain: string, side: 'source' | 'destination', baseline: BaselineSettings): IptRule[] {
+function ruleLines(rule: ResolvedRule, family: Family, chain: string, side: 'source' | 'destination', baseline: BaselineSettings, logs: HostLogKeys): IptRule[] {
+  const key = logs.rule(rule);
   const comment: IptMatch = { kind: 'comment', text: ruleComment(rule.id, rule.description, IPT_COMMENT_MAX) };
   const peers: IptMatch[][] = coversFamily(rule.peers, family)
     ? [[]]
@@ -124,8 +125,8 @@ function ruleLines(rule: ResolvedRule, family: Family, chain: string, side: 'sou
   for (const peer of peers) {
     for (const line of protocolLines(rule, family)) {
       const matches = [...peer, ...line.matches];
-      if (rule.log) {
-        out.push({ chain, matches: [...matches, { kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, comment], target: { kind: 'LOG', prefix: logPrefix(rule) } });
+      if (key) {
+        out.push({ chain, matches: [...matches, { kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, comment], target: { kind: 'LOG', key } });
       }
       switch (rule.action) {
         case 'accept':
@@ -171,18 +172,33 @@ function applies(rule: ResolvedRule, family: Family): boolean {
   return rule.peers[family].length > 0 && protocolLines(rule, family).length > 0;
 }
 
+/** A block chain: the dynamic entries' ipset, then `blocklist.yaml`'s entries in file order, then RETURN. */
+function blockLines(host: HostModel, family: Family, chain: string, side: 'source' | 'destination'): IptRule[] {
+  const out: IptRule[] = [{ chain, matches: [{ kind: 'set', name: BLOCK_IPSET[family], side }], target: { kind: 'DROP' } }];
+  for (const entry of host.blocklist) {
+    const comment: IptMatch = { kind: 'comment', text: ruleComment('blocklist', entry.reason, IPT_COMMENT_MAX) };
+    for (const range of entry.addresses[family]) {
+      for (const cidr of rangeToCidrs(family, range)) out.push({ chain, matches: [{ kind: 'address', side, cidr }, comment], target: { kind: 'DROP' } });
+    }
+  }
+  out.push({ chain, matches: [], target: { kind: 'RETURN' } });
+  return out;
+}
+
 /** The `iptables-restore --noflush` (ipv4) or `ip6tables-restore --noflush` (ipv6) input for one host. */
 export function lowerIptables(host: HostModel, baseline: BaselineSettings, family: Family): IptRuleset {
-  const chains = [IPT_BLOCKLIST_CHAIN, IPT_INPUT_CHAIN, IPT_OUTPUT_CHAIN];
+  const chains = [IPT_BLOCKLIST_CHAIN, IPT_BLOCKLIST_OUT_CHAIN, IPT_INPUT_CHAIN, IPT_OUTPUT_CHAIN];
   const rules: IptRule[] = [];
   const serviceRules: IptRule[] = [];
   const icmp = icmpProtocolOf(family);
+  const logs = hostLogKeys(host, baseline);
   for (const d of DIRECTIONS) {
     rules.push({ chain: d.builtin, insertFirst: true, matches: [{ kind: 'comment', text: 'benteng hook' }], target: { kind: 'jump', chain: d.chain } });
   }
+  for (const d of DIRECTIONS) rules.push(...blockLines(host, family, d.block, d.side));
   for (const d of DIRECTIONS) {
     const c = (text: string): IptMatch => ({ kind: 'comment', text });
-    rules.push({ chain: d.chain, matches: [c('blocklist')], target: { kind: 'jump', chain: IPT_BLOCKLIST_CHAIN } });
+    rules.push({ chain: d.chain, matches: [c('blocklist')], target: { kind: 'jump', chain: d.block } });
     if (baseline.loopback) rules.push({ chain: d.chain, matches: [{ kind: 'interface', direction: d.iface, name: 'lo' }, c('defaults: loopback')], target: { kind: 'ACCEPT' } });
     if (baseline.established) {
       rules.push(
@@ -206,11 +222,11 @@ export function lowerIptables(host: HostModel, baseline: BaselineSettings, famil
       const chain = serviceChainName(d.short, service, run);
       chains.push(chain);
       rules.push(...dispatchLines(group, family, d.chain, chain, service));
-      for (const rule of group) serviceRules.push(...ruleLines(rule, family, chain, d.side, baseline));
+      for (const rule of group) serviceRules.push(...ruleLines(rule, family, chain, d.side, baseline, logs));
       i = j;
     }
-    if (baseline.logDrops.enabled) {
-      rules.push({ chain: d.chain, matches: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, c('defaults: log drops')], target: { kind: 'LOG', prefix: `benteng ${d.builtin.toLowerCase()} drop: ` } });
+    if (logs.defaults) {
+      rules.push({ chain: d.chain, matches: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, c('defaults: log drops')], target: { kind: 'LOG', key: logs.defaults[d.direction] } });
     }
     rules.push({ chain: d.chain, matches: [c('defaults: default drop')], target: { kind: 'DROP' } });
   }
@@ -220,6 +236,7 @@ export function lowerIptables(host: HostModel, baseline: BaselineSettings, famil
       `benteng ruleset for host ${host.name} (${family === 'ipv4' ? 'iptables' : 'ip6tables'}), generated by \`benteng build\`: do not edit.`,
       `Apply with \`${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore --noflush\`: replaces the ${IPT_CHAIN_PREFIX}* chains only.`,
       'The INPUT/OUTPUT hooks are inserted first; the deployer deletes the live hooks in the same restore.',
+      `Needs the ipset ${BLOCK_IPSET[family]} (hash:net family ${family === 'ipv4' ? 'inet' : 'inet6'} timeout 0) to exist: it holds \`benteng block\`'s entries.`,
     ],
     table: 'filter',
     chains,

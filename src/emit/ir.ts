@@ -6,6 +6,7 @@
  * nftables semantics from nft(8); iptables semantics from iptables(8), iptables-extensions(8) and
  * iptables-restore(8).
  */
+import type { LogKey } from '../build/compiled-host.js';
 import type { Family } from '../net/address.js';
 
 // ---------------------------------------------------------------- nftables
@@ -63,10 +64,11 @@ export type NftMatch =
   | { kind: 'protocol'; protocol: 'tcp' }
   | { kind: 'in-set'; selectors: NftSelector[]; set: string };
 
+/** A `log` carries the key its prefix is printed from, so the keys are read from the IR, never from text. */
 export type NftStatement =
   | { kind: 'counter' }
   | { kind: 'limit'; perMinute: number; burst: number }
-  | { kind: 'log'; prefix: string };
+  | { kind: 'log'; key: LogKey };
 
 /** What ends a rule: a verdict, a lookup in a verdict map, or nothing (the rule only counts or logs). */
 export type NftRuleEnd = NftVerdict | { kind: 'vmap'; selectors: NftSelector[]; map: string } | { kind: 'continue' };
@@ -109,13 +111,15 @@ export type IptMatch =
   | { kind: 'icmp-type'; protocol: 'icmp' | 'ipv6-icmp'; type: number }
   | { kind: 'ctstate'; states: Array<'ESTABLISHED' | 'RELATED' | 'INVALID'> }
   | { kind: 'limit'; perMinute: number; burst: number }
+  | { kind: 'set'; name: string; side: 'source' | 'destination' }
   | { kind: 'comment'; text: string };
 
 export type IptTarget =
   | { kind: 'ACCEPT' }
   | { kind: 'DROP' }
   | { kind: 'REJECT'; with: 'tcp-reset' | 'icmp-admin-prohibited' | 'icmp6-adm-prohibited' }
-  | { kind: 'LOG'; prefix: string }
+  | { kind: 'LOG'; key: LogKey }
+  | { kind: 'RETURN' }
   | { kind: 'jump'; chain: string };
 
 export interface IptRule {

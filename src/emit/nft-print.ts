@@ -82,9 +82,9 @@ function printStatement(statement: NftStatement): string {
     case 'counter':
       return 'counter';
     case 'limit':
-      return `limit rate ${statement.perMinute}/minute burst ${statement.burst} packets`;
+      return `limit rate ${statement.perMinute % 60 === 0 ? `${statement.perMinute / 60}/second` : `${statement.perMinute}/minute`} burst ${statement.burst} packets`;
     case 'log':
-      return `log prefix ${quote(statement.prefix)}`;
+      return `log prefix ${quote(statement.key.prefix)}`;
     default:
       return assertNever(statement, 'statement');
   }

@@ -4,14 +4,19 @@
  * `peer . l4proto . dport`, `peer . icmp type` and `peer`. Each map is the first-match partition of the
  * chain's rules (see partition.ts), so a packet takes a constant number of lookups however many
  * services the host runs, and overlapping rules with different verdicts still decide as written.
+ * Before the maps: the dynamic blocklist sets (`benteng block`), the static sets of `blocklist.yaml`,
+ * loopback, conntrack and essential ICMP. A logging rule's map elements go to a small chain of its own
+ * (log-keys.ts); the chains end in a rate-limited log of the default drop.
  * Semantics from nft(8): verdict maps, interval concatenations, per-element counters and comments.
  */
-import { NFT_BLOCKLIST_V4, NFT_BLOCKLIST_V6, NFT_FAMILY, NFT_TABLE } from '../build/compiled-host.js';
-import type { BaselineSettings, Direction, HostModel, ResolvedRule } from '../model/index.js';
+import { NFT_BLOCKLIST_POLICY_V4, NFT_BLOCKLIST_POLICY_V6, NFT_BLOCKLIST_V4, NFT_BLOCKLIST_V6, NFT_FAMILY, NFT_TABLE } from '../build/compiled-host.js';
+import type { BaselineSettings, BlocklistEntry, Direction, HostModel, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
+import { normalizeRanges } from '../net/address-set.js';
 import { baselineIcmpTypes, ESSENTIAL_ICMP_TYPES } from '../model/baseline.js';
-import { NFT_COMMENT_MAX, NFT_LOG_PREFIX_MAX, ruleComment, sanitizeText, truncateBytes } from './comment.js';
+import { NFT_COMMENT_MAX, ruleComment } from './comment.js';
 import { assertNever, type NftChain, type NftElement, type NftKeyPart, type NftRule, type NftRuleset, type NftSelector, type NftSet, type NftVerdict } from './ir.js';
+import { type HostLogKeys, hostLogKeys, LOG_BURST } from './log-keys.js';
 import { type ChainAccess, chainAccess, type HostAccess, type Region } from '../access/index.js';
 
 /** ICMP types accepted by the baseline when `icmp: essential` (RFC 4890 for ICMPv6), shared with the evaluator. */
@@ -20,7 +25,6 @@ export const ESSENTIAL_ICMP: Record<'icmp' | 'icmpv6', number[]> = {
   icmpv6: [...ESSENTIAL_ICMP_TYPES.icmpv6],
 };
 
-export const LOG_BURST = 5;
 const REJECT_CHAIN = 'reject_packet';
 
 interface ChainSpec {
@@ -37,17 +41,15 @@ const CHAINS: readonly ChainSpec[] = [
 
 const FAMILY_SUFFIX: Record<Family, string> = { ipv4: 'v4', ipv6: 'v6' };
 
-/** The chain a logged rule's packets go to: `log_<service>_<direction>_<index>`. */
+/**
+ * The chain a logging rule's packets go to from the verdict maps (a map's verdict cannot log):
+ * `log_<service>_<direction>_<index>`, which logs rate-limited under the rule's key, counts and decides.
+ */
 export function logChainName(rule: ResolvedRule): string {
   return `log_${rule.service}_${rule.direction}_${rule.index}`;
 }
 
-function logPrefix(text: string): string {
-  return truncateBytes(sanitizeText(text), NFT_LOG_PREFIX_MAX - 1) + ' ';
-}
-
-function ruleVerdict(rule: ResolvedRule): NftVerdict {
-  if (rule.log) return { kind: 'goto', chain: logChainName(rule) };
+function actionVerdict(rule: ResolvedRule): NftVerdict {
   switch (rule.action) {
     case 'accept':
       return { kind: 'accept' };
@@ -60,14 +62,18 @@ function ruleVerdict(rule: ResolvedRule): NftVerdict {
   }
 }
 
+function ruleVerdict(rule: ResolvedRule, logs: HostLogKeys): NftVerdict {
+  return logs.rule(rule) ? { kind: 'goto', chain: logChainName(rule) } : actionVerdict(rule);
+}
+
 type Shape = 'ports' | 'icmp' | 'any';
 
 function addressPart(family: Family, region: Region): NftKeyPart {
   return { kind: 'address', family, start: region.start, end: region.end };
 }
 
-function element(rule: ResolvedRule, key: NftKeyPart[]): NftElement {
-  return { key, verdict: ruleVerdict(rule), comment: ruleComment(rule.id, rule.description, NFT_COMMENT_MAX) };
+function element(rule: ResolvedRule, key: NftKeyPart[], logs: HostLogKeys): NftElement {
+  return { key, verdict: ruleVerdict(rule, logs), comment: ruleComment(rule.id, rule.description, NFT_COMMENT_MAX) };
 }
 
 function verdictMap(name: string, keyTypes: NftSet['keyTypes'], elements: NftElement[]): NftSet {
@@ -86,7 +92,7 @@ const byRuleThenAddress = (order: ReadonlyMap<ResolvedRule, number>) => (a: Regi
  * One family of one chain: per key shape, one verdict map per layer of the access model (usually one),
  * looked up in order, so first match holds across layers too.
  */
-function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowered {
+function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess, logs: HostLogKeys): Lowered {
   const classes = access.families[family].classes;
   const order = new Map(access.rules.map((rule, i) => [rule, i]));
   const sortRegions = byRuleThenAddress(order);
@@ -111,7 +117,7 @@ function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowe
           ];
           regions.sort((a, b) => sortRegions(a.region, b.region));
           return regions.map(({ protocol, region }) =>
-            element(region.label, [addressPart(family, region), { kind: 'protocol', protocol }, { kind: 'range', from: region.from, to: region.to }]),
+            element(region.label, [addressPart(family, region), { kind: 'protocol', protocol }, { kind: 'range', from: region.from, to: region.to }], logs),
           );
         });
         keyTypes = [addrType, 'inet_proto', 'inet_service'];
@@ -126,6 +132,7 @@ function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowe
               region.from === region.to
                 ? [addressPart(family, region), { kind: 'icmp-type', protocol: icmpProtocol, type: region.from }]
                 : [addressPart(family, region), { kind: 'range', from: region.from, to: region.to }],
+              logs,
             ),
           ),
         );
@@ -133,7 +140,7 @@ function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowe
         selectors = [peer, family === 'ipv4' ? 'icmp type' : 'icmpv6 type'];
         break;
       case 'any':
-        layers = classes.other.layers.map((layer) => [...layer].sort(sortRegions).map((region) => element(region.label, [addressPart(family, region)])));
+        layers = classes.other.layers.map((layer) => [...layer].sort(sortRegions).map((region) => element(region.label, [addressPart(family, region)], logs)));
         keyTypes = [addrType];
         selectors = [peer];
         break;
@@ -156,11 +163,32 @@ function lowerFamily(spec: ChainSpec, family: Family, access: ChainAccess): Lowe
   return { sets, rules: out };
 }
 
-function baselineRules(spec: ChainSpec, baseline: BaselineSettings): NftRule[] {
+const POLICY_BLOCKLIST: Record<Family, string> = { ipv4: NFT_BLOCKLIST_POLICY_V4, ipv6: NFT_BLOCKLIST_POLICY_V6 };
+
+/**
+ * `blocklist.yaml`'s entries of one family as one static interval set, or undefined when there are
+ * none. Elements are the union of the entries' addresses (an interval set refuses overlapping
+ * elements), each commented with the reason of the first entry it holds addresses of.
+ */
+function policyBlocklistSet(entries: readonly BlocklistEntry[], family: Family): NftSet | undefined {
+  const ranges = normalizeRanges(entries.flatMap((entry) => entry.addresses[family]));
+  if (ranges.length === 0) return undefined;
+  const elements = ranges.map((range): NftElement => {
+    const first = entries.find((entry) => entry.addresses[family].some((r) => r.start <= range.end && range.start <= r.end))!;
+    return { key: [{ kind: 'address', family, start: range.start, end: range.end }], comment: ruleComment('blocklist', first.reason, NFT_COMMENT_MAX) };
+  });
+  const keyType = family === 'ipv4' ? 'ipv4_addr' : 'ipv6_addr';
+  return { name: POLICY_BLOCKLIST[family], kind: 'set', keyTypes: [keyType], flags: ['interval'], counter: false, elements, comment: 'benteng blocklist.yaml: permanent entries' };
+}
+
+function baselineRules(spec: ChainSpec, baseline: BaselineSettings, policyBlocklist: readonly Family[]): NftRule[] {
   const counter = { kind: 'counter' } as const;
   const rules: NftRule[] = [
     { matches: [{ kind: 'in-set', selectors: [spec.peer.ipv4], set: NFT_BLOCKLIST_V4 }], statements: [counter], end: { kind: 'drop' }, comment: 'blocklist' },
     { matches: [{ kind: 'in-set', selectors: [spec.peer.ipv6], set: NFT_BLOCKLIST_V6 }], statements: [counter], end: { kind: 'drop' }, comment: 'blocklist' },
+    ...policyBlocklist.map(
+      (family): NftRule => ({ matches: [{ kind: 'in-set', selectors: [spec.peer[family]], set: POLICY_BLOCKLIST[family] }], statements: [counter], end: { kind: 'drop' }, comment: 'blocklist (policy)' }),
+    ),
   ];
   if (baseline.loopback) {
     rules.push({ matches: [{ kind: 'interface', direction: spec.iface, name: 'lo' }], statements: [counter], end: { kind: 'accept' }, comment: 'defaults: loopback' });
@@ -192,7 +220,7 @@ function typeSet(name: string, protocol: 'icmp' | 'icmpv6', types: ReadonlySet<n
   };
 }
 
-function helperChains(host: HostModel, baseline: BaselineSettings): NftChain[] {
+function helperChains(host: HostModel, baseline: BaselineSettings, logs: HostLogKeys): NftChain[] {
   const all = [...host.input, ...host.output];
   const chains: NftChain[] = [];
   if (all.some((r) => r.action === 'reject')) {
@@ -204,19 +232,15 @@ function helperChains(host: HostModel, baseline: BaselineSettings): NftChain[] {
       ],
     });
   }
-  for (const rule of all.filter((r) => r.log)) {
-    const verdict: NftVerdict =
-      rule.action === 'reject' ? { kind: 'goto', chain: REJECT_CHAIN } : rule.action === 'accept' ? { kind: 'accept' } : { kind: 'drop' };
+  for (const rule of all) {
+    const key = logs.rule(rule);
+    if (!key) continue;
     chains.push({
       name: logChainName(rule),
       comment: ruleComment(rule.id, rule.description, NFT_COMMENT_MAX),
       rules: [
-        {
-          matches: [],
-          statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', prefix: logPrefix(`benteng ${rule.id} ${rule.action}:`) }],
-          end: { kind: 'continue' },
-        },
-        { matches: [], statements: [{ kind: 'counter' }], end: verdict, comment: rule.id },
+        { matches: [], statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', key }], end: { kind: 'continue' } },
+        { matches: [], statements: [{ kind: 'counter' }], end: actionVerdict(rule), comment: rule.id },
       ],
     });
   }
@@ -229,22 +253,30 @@ export function lowerNftables(host: HostModel, baseline: BaselineSettings, acces
     { name: NFT_BLOCKLIST_V4, kind: 'set', keyTypes: ['ipv4_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
     { name: NFT_BLOCKLIST_V6, kind: 'set', keyTypes: ['ipv6_addr'], flags: ['interval', 'timeout'], counter: false, elements: [], comment: 'benteng block: dynamic entries' },
   ];
+  const policyBlocklist: Family[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const set = policyBlocklistSet(host.blocklist, family);
+    if (!set) continue;
+    sets.push(set);
+    policyBlocklist.push(family);
+  }
   const icmpTypes = baselineIcmpTypes(baseline.icmp);
   if (icmpTypes.icmp.size > 0) sets.push(typeSet('essential_icmp', 'icmp', icmpTypes.icmp));
   if (icmpTypes.icmpv6.size > 0) sets.push(typeSet('essential_icmpv6', 'icmpv6', icmpTypes.icmpv6));
+  const logs = hostLogKeys(host, baseline);
   const baseChains: NftChain[] = [];
   for (const spec of CHAINS) {
     const chain = access ? (spec.direction === 'ingress' ? access.ingress : access.egress) : chainAccess(host, spec.direction, baseline);
-    const chainRules = baselineRules(spec, baseline);
+    const chainRules = baselineRules(spec, baseline, policyBlocklist);
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const lowered = lowerFamily(spec, family, chain);
+      const lowered = lowerFamily(spec, family, chain, logs);
       sets.push(...lowered.sets);
       chainRules.push(...lowered.rules);
     }
-    if (baseline.logDrops.enabled) {
+    if (logs.defaults) {
       chainRules.push({
         matches: [],
-        statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', prefix: logPrefix(`benteng ${spec.chain} drop:`) }],
+        statements: [{ kind: 'limit', perMinute: baseline.logDrops.ratePerMinute, burst: LOG_BURST }, { kind: 'log', key: logs.defaults[spec.direction] }],
         end: { kind: 'continue' },
         comment: 'defaults: log drops',
       });
@@ -257,6 +289,6 @@ export function lowerNftables(host: HostModel, baseline: BaselineSettings, acces
       `benteng ruleset for host ${host.name} (nftables), generated by \`benteng build\`: do not edit.`,
       `Apply with \`nft -f\`: replaces table ${NFT_FAMILY} ${NFT_TABLE} in one transaction; other tables are untouched.`,
     ],
-    table: { family: NFT_FAMILY, name: NFT_TABLE, sets, chains: [...helperChains(host, baseline), ...baseChains] },
+    table: { family: NFT_FAMILY, name: NFT_TABLE, sets, chains: [...helperChains(host, baseline, logs), ...baseChains] },
   };
 }

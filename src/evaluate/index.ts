@@ -1,10 +1,11 @@
 /**
  * The reference evaluator: what the policy says one packet meets on one host, decided from the model
  * alone, in the order the emitted rulesets decide it (nftables and iptables outputs follow this
- * order): blocklist, loopback, conntrack state, essential ICMP, the rules (first match wins), default drop.
+ * order): blocklists (`benteng block`'s, then `blocklist.yaml`'s), loopback, conntrack state, essential
+ * ICMP, the rules (first match wins), default drop.
  * It is the oracle of the kernel tests and of the access model's tests (src/access answers `query`).
  */
-import type { AddressSet, BaselineSettings, Family, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
+import type { AddressSet, BaselineSettings, BlocklistEntry, Family, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
 import { parseAddress } from '../net/address.js';
 import { containsAddress } from '../net/address-set.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
@@ -36,6 +37,8 @@ export interface Evaluation {
   verdict: Verdict;
   /** The deciding policy rule when `reason` is `rule`. */
   rule?: ResolvedRule;
+  /** The `blocklist.yaml` entry when `reason` is `blocklist` and the block is the policy's. */
+  block?: BlocklistEntry;
   reason: Reason;
 }
 
@@ -81,6 +84,8 @@ export function ruleMatches(rule: ResolvedRule, packet: Packet, peer: bigint = p
 export function evaluate(host: HostModel, baseline: BaselineSettings, packet: Packet, options: EvaluateOptions = {}): Evaluation {
   const peer = peerValue(packet);
   if (options.blocklist && containsAddress(options.blocklist, packet.family, peer)) return { verdict: 'drop', reason: 'blocklist' };
+  const block = host.blocklist.find((entry) => containsAddress(entry.addresses, packet.family, peer));
+  if (block) return { verdict: 'drop', reason: 'blocklist', block };
   if (baseline.loopback && packet.loopback) return { verdict: 'accept', reason: 'loopback' };
   if (baseline.established) {
     if (packet.state === 'established' || packet.state === 'related') return { verdict: 'accept', reason: 'established' };

@@ -2,6 +2,7 @@ import type { Span } from '../diagnostics/diagnostic.js';
 import type { PathSegment, YamlSource } from '../load/index.js';
 import type { Direction, Family, FleetModel, HostModel, ProtocolMatch, ResolvedRule } from '../model/index.js';
 import { type AddressSet, emptySet, unionSets } from '../net/address-set.js';
+import { cidrRange, parseCidr } from '../net/address.js';
 import type { PolicySet } from '../policy/index.js';
 import type { EgressRule, IngressRule } from '../policy/types.generated.js';
 
@@ -111,6 +112,14 @@ export function hostFamilies(host: HostModel): Family[] {
 export function adminAddresses(model: FleetModel): { set: AddressSet; names: string[] } {
   const admin = [...model.networks.values()].filter((n) => n.tags.includes('admin'));
   return { set: admin.length === 0 ? emptySet() : unionSets(...admin.map((n) => n.addresses)), names: admin.map((n) => n.name) };
+}
+
+/** The addresses one `blocklist.yaml` item stands for (the schema guarantees that it parses). */
+export function blockItemSet(text: string): AddressSet {
+  const parsed = parseCidr(text);
+  const set = emptySet();
+  if (parsed.ok) set[parsed.value.family].push(cidrRange(parsed.value));
+  return set;
 }
 
 /** `tcp/80-443, udp/53, icmp` — protocol matches as a person writes them. */

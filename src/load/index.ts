@@ -7,7 +7,7 @@ import { YamlSource } from './yaml-source.js';
 export { YamlSource, type PathSegment } from './yaml-source.js';
 
 /** The kinds of policy file, each validated by `schemas/<kind>.schema.json`. */
-export type DocumentKind = 'hosts' | 'networks' | 'ports' | 'defaults' | 'service';
+export type DocumentKind = 'hosts' | 'networks' | 'ports' | 'defaults' | 'blocklist' | 'service';
 
 export interface LoadedDocument {
   kind: DocumentKind;
@@ -30,6 +30,7 @@ const TOP_LEVEL: ReadonlyArray<[string, DocumentKind]> = [
   ['networks', 'networks'],
   ['ports', 'ports'],
   ['defaults', 'defaults'],
+  ['blocklist', 'blocklist'],
 ];
 
 const isYaml = (name: string): boolean => name.endsWith('.yaml') || name.endsWith('.yml');
@@ -58,8 +59,8 @@ async function readConcurrently(files: readonly string[]): Promise<SourceRead[]>
 }
 
 /**
- * Reads the policies directory: `hosts.yaml`, `networks.yaml`, `ports.yaml`, `defaults.yaml` and
- * `services/*.yaml`, in a stable order. The only stage that reads policy files.
+ * Reads the policies directory: `hosts.yaml`, `networks.yaml`, `ports.yaml`, `defaults.yaml`,
+ * `blocklist.yaml` and `services/*.yaml`, in a stable order. The only stage that reads policy files.
  */
 export async function loadPolicies(dir: string): Promise<LoadedPolicies> {
   const info = await stat(dir).catch(() => undefined);

@@ -48,6 +48,27 @@ export interface ResolvedRule {
   span: Span;
 }
 
+/**
+ * One entry of `blocklist.yaml` in force on the day of the check: its addresses are dropped in both
+ * directions on every host, first in each chain (with the dynamic blocks of `benteng block`).
+ */
+export interface BlocklistEntry {
+  /** Stable id, `blocklist/<index>` (the entry's index in the file). */
+  id: string;
+  index: number;
+  /** The entry's addresses, merged (v4 and v6 apart). */
+  addresses: AddressSet;
+  /** The addresses as written, for messages. */
+  addressText: string[];
+  reason: string;
+  /** The day the block was decided (`YYYY-MM-DD`). */
+  added: string;
+  by: string;
+  expires?: string;
+  /** The entry's list item in `blocklist.yaml`. */
+  span: Span;
+}
+
 /** Fleet-wide baseline from `defaults.yaml` with the schema defaults filled in. */
 export interface BaselineSettings {
   established: boolean;
@@ -68,6 +89,8 @@ export interface HostModel {
   /** Ordered, first match wins: fleet defaults, then services by name, rules in file order. */
   input: ResolvedRule[];
   output: ResolvedRule[];
+  /** The fleet's permanent blocks (`FleetModel.blocklist`): dropped before any rule, both directions. */
+  blocklist: BlocklistEntry[];
   span: Span;
 }
 
@@ -83,6 +106,8 @@ export interface FleetModel {
   baseline: BaselineSettings;
   hosts: HostModel[];
   networks: Map<string, NetworkModel>;
+  /** `blocklist.yaml`'s entries in file order, expired ones left out (every host carries the same list). */
+  blocklist: BlocklistEntry[];
   /** The day (UTC, YYYY-MM-DD) expiry was judged against; expired rules are absent from the hosts. */
   today: string;
   /** Names the policy refers to somewhere, for the unused-definition lint rules. */

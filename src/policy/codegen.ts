@@ -31,6 +31,7 @@ export const DOCUMENT_SCHEMAS: ReadonlyArray<[file: string, typeName: string]> =
   ['ports.schema.json', 'PortsDocument'],
   ['service.schema.json', 'ServiceDocument'],
   ['defaults.schema.json', 'DefaultsDocument'],
+  ['blocklist.schema.json', 'BlocklistDocument'],
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

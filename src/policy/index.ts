@@ -1,5 +1,5 @@
 import type { YamlSource } from '../load/index.js';
-import type { DefaultsDocument, HostsDocument, NetworksDocument, PortsDocument, ServiceDocument } from './types.generated.js';
+import type { BlocklistDocument, DefaultsDocument, HostsDocument, NetworksDocument, PortsDocument, ServiceDocument } from './types.generated.js';
 
 export type * from './types.generated.js';
 
@@ -16,6 +16,8 @@ export interface PolicySet {
   networks?: Sourced<NetworksDocument>;
   ports?: Sourced<PortsDocument>;
   defaults?: Sourced<DefaultsDocument>;
+  /** Permanent blocks (`blocklist.yaml`), in file order. */
+  blocklist?: Sourced<BlocklistDocument>;
   /** Sorted by service name. */
   services: Array<Sourced<ServiceDocument>>;
 }

@@ -108,5 +108,26 @@ export interface ServiceDocument {
 
 /** benteng fleet defaults (policies/defaults.yaml) */
 export interface DefaultsDocument {
-  defaults: { /** Accept packets of established and related connections (and drop invalid ones). */ established?: boolean; /** Accept traffic on the loopback interface. */ loopback?: boolean; /** `essential`: the ICMP/ICMPv6 types IPv4 and IPv6 need (unreachable, packet-too-big, time-exceeded, neighbour discovery) plus echo; `none`: only ICMPv6 neighbour and router discovery (IPv6 cannot work without it) and what `established` admits. */ icmp?: "essential" | "none"; /** Log dropped packets, rate-limited, with a prefix naming the chain. */ logDrops?: { enabled?: boolean; ratePerMinute?: number; }; /** Rules every host gets before its services' rules (e.g. SSH from the admin networks). */ ingress?: IngressRule[]; /** Rules every host gets before its services' rules (e.g. DNS to the resolvers). */ egress?: EgressRule[]; };
+  defaults: { /** Accept packets of established and related connections (and drop invalid ones). */ established?: boolean; /** Accept traffic on the loopback interface. */ loopback?: boolean; /** `essential`: the ICMP/ICMPv6 types IPv4 and IPv6 need (unreachable, packet-too-big, time-exceeded, neighbour discovery) plus echo; `none`: only ICMPv6 neighbour and router discovery (IPv6 cannot work without it) and what `established` admits. */ icmp?: "essential" | "none"; /** Log dropped packets (each chain's default drop and every rule that drops or rejects), rate-limited per rule, with a prefix `bt <i|o> <key>: ` that the build's log keys attribute to the rule or the default drop. */ logDrops?: { enabled?: boolean; /** Log lines per minute and logging rule (burst 20). 600 (10 a second) shows a port scan within seconds without flooding the log. */ ratePerMinute?: number; }; /** Rules every host gets before its services' rules (e.g. SSH from the admin networks). */ ingress?: IngressRule[]; /** Rules every host gets before its services' rules (e.g. DNS to the resolvers). */ egress?: EgressRule[]; };
 }
+
+/** benteng permanent blocks (policies/blocklist.yaml) */
+export interface BlocklistDocument {
+  /** Addresses every host drops in both directions, before loopback, conntrack and every rule, until the entry expires. For an attacker seen right now use `benteng block` (immediate, with a time to live); keep here what must stay blocked, reviewed in git. */
+  blocklist: BlockEntry[];
+}
+
+/** One reviewed block: what, why, since when, by whom, and until when. */
+export interface BlockEntry {
+  /** Addresses and CIDR blocks to drop (IPv4 and IPv6). */
+  addresses: AddressOrCidr[];
+  /** Why the addresses are blocked, with the incident or ticket: the comment of the emitted rules. Never trusted: emitters quote and strip it. */
+  reason: string;
+  /** The day (UTC) the block was decided. */
+  added: string;
+  by: BlockAuthor;
+  expires?: ExpiryDate;
+}
+
+/** Who decided the block (a person, for the next shift's questions). */
+export type BlockAuthor = string;

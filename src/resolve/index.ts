@@ -2,10 +2,13 @@ import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { BaselineSettings, FleetModel, HostModel, NetworkModel, ResolvedRule } from '../model/index.js';
 import type { PolicySet } from '../policy/index.js';
 import { AddressResolver } from './addresses.js';
+import { resolveBlocklist } from './blocklist.js';
 import { ResolveContext } from './context.js';
 import { hostAddressSet, placeServices, sshEndpoint } from './hosts.js';
 import { PortSetResolver } from './port-sets.js';
 import { resolveRules, type RuleSource } from './rules.js';
+
+export { BLOCKLIST_EXPIRED } from './blocklist.js';
 
 export interface ResolveOptions {
   /** The day expiry is judged against, `YYYY-MM-DD` (UTC); defaults to today. */
@@ -30,7 +33,7 @@ function baseline(policy: PolicySet): BaselineSettings {
     established: d.established ?? true,
     loopback: d.loopback ?? true,
     icmp: d.icmp ?? 'essential',
-    logDrops: { enabled: d.logDrops?.enabled ?? true, ratePerMinute: d.logDrops?.ratePerMinute ?? 10 },
+    logDrops: { enabled: d.logDrops?.enabled ?? true, ratePerMinute: d.logDrops?.ratePerMinute ?? 600 },
   };
 }
 
@@ -38,6 +41,7 @@ function baseline(policy: PolicySet): BaselineSettings {
  * Resolves the validated policy into the fleet model: per host, the ordered input (ingress) and output
  * (egress) rules over concrete addresses and ports, each keeping its span. Order, first match wins:
  * the fleet defaults' rules, then each service running on the host by name, rules in file order.
+ * `blocklist.yaml`'s entries in force apply to every host, before any rule.
  */
 export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): ResolveResult {
   const today = options.today ?? todayUtc();
@@ -72,6 +76,8 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
     rulesByService.set(list.service, entry);
   }
 
+  const blocklist = resolveBlocklist(policy, today, addresses, context);
+
   const networks = new Map<string, NetworkModel>();
   for (const [name, definition] of Object.entries(policy.networks?.data.networks ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const span = policy.networks!.source.spanOf(['networks', name], 'key');
@@ -97,6 +103,7 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
       services,
       input: rulesFor('ingress'),
       output: rulesFor('egress'),
+      blocklist,
       span: policy.hosts.source.spanOf(['hosts', name], 'key'),
     };
     if (definition.description !== undefined) host.description = definition.description;
@@ -108,6 +115,7 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
       baseline: baseline(policy),
       hosts,
       networks,
+      blocklist,
       today,
       usage: { networks: context.usedNetworks, portSets: context.usedPortSets },
     },

@@ -1,7 +1,7 @@
 import { type Diagnostic, diagnostic } from '../diagnostics/diagnostic.js';
 import type { LoadedDocument, LoadedPolicies } from '../load/index.js';
 import type { PolicySet, Sourced } from '../policy/index.js';
-import type { DefaultsDocument, HostsDocument, NetworksDocument, PortsDocument, ServiceDocument } from '../policy/types.generated.js';
+import type { BlocklistDocument, DefaultsDocument, HostsDocument, NetworksDocument, PortsDocument, ServiceDocument } from '../policy/types.generated.js';
 import { schemaDiagnostics } from './schema-messages.js';
 import { schemaValidators } from './schema-registry.js';
 
@@ -59,8 +59,10 @@ export function validatePolicies(loaded: LoadedPolicies): ValidationResult {
   const networks = one<NetworksDocument>('networks');
   const ports = one<PortsDocument>('ports');
   const defaults = one<DefaultsDocument>('defaults');
+  const blocklist = one<BlocklistDocument>('blocklist');
   if (networks) policy.networks = networks;
   if (ports) policy.ports = ports;
   if (defaults) policy.defaults = defaults;
+  if (blocklist) policy.blocklist = blocklist;
   return { policy, diagnostics };
 }

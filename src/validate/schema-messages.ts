@@ -102,6 +102,9 @@ function toDiagnostic(error: ErrorObject, source: YamlSource): Diagnostic | unde
       return diagnostic(code, 'error', message, source.spanOf(path));
     }
     case 'pattern':
+      if (typeof error.data === 'string' && error.data.trim() === '') {
+        return diagnostic('schema-empty', 'error', `${fieldName(path)} must not be empty or blank`, source.spanOf(path));
+      }
       return diagnostic(
         'schema-pattern',
         'error',

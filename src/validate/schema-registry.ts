@@ -17,6 +17,7 @@ const SCHEMA_FILES: Record<DocumentKind | 'common', string> = {
   ports: 'ports.schema.json',
   defaults: 'defaults.schema.json',
   service: 'service.schema.json',
+  blocklist: 'blocklist.schema.json',
 };
 
 /** Our string formats; each has a parser in `src/net` that also explains a failure. */

@@ -40,15 +40,18 @@ const rule = (side: 'from' | 'to'): fc.Arbitrary<RuleSpec> =>
   }));
 
 // With `icmp: essential` every echo-request is accepted by the baseline; `none` lets the rules decide.
+// Some policies also block some of the rules' peers in blocklist.yaml (dropped first, both directions).
 const policy: fc.Arbitrary<PolicySpec> = fc
   .tuple(
     fc.array(fc.record({ ingress: fc.array(rule('from'), { maxLength: 4 }), egress: fc.array(rule('to'), { maxLength: 3 }) }), { minLength: 1, maxLength: 3 }),
     fc.constantFrom('essential', 'none'),
+    fc.array(fc.uniqueArray(fc.constantFrom(...PEERS.filter((p) => p !== 'any')), { minLength: 1, maxLength: 2 }), { maxLength: 2 }),
   )
-  .map(([services, icmp]) => ({
+  .map(([services, icmp, blocklist]) => ({
     hosts: { h1: { addresses: ['192.0.2.1', '2001:db8::1'], backend: 'nftables' } },
     defaults: { icmp },
     services: services.map((s, i) => ({ service: `svc-${i}`, hosts: ['h1'], ingress: s.ingress, egress: s.egress })),
+    ...(blocklist.length > 0 ? { blocklist } : {}),
   }));
 
 /** Probes both backends' rulesets in namespaces and expects no verdict to differ from the evaluator's. */
@@ -61,9 +64,9 @@ async function agreeOnKernel(spec: PolicySpec, host: HostModel, model: FleetMode
 }
 
 describe.runIf(enabled)('differential: evaluator = nftables = iptables on random policies', () => {
-  const totals = { policies: 0, probes: 0, echo: 0, accept: 0, reject: 0, drop: 0, echoAccept: 0, echoReject: 0, echoDrop: 0 };
+  const totals = { policies: 0, blocklists: 0, probes: 0, echo: 0, accept: 0, reject: 0, drop: 0, echoAccept: 0, echoReject: 0, echoDrop: 0 };
   afterAll(() => {
-    console.log(`differential property test: seed ${SEED}, ${totals.policies} policies, ${totals.probes} probes per backend (expected accept ${totals.accept}, reject ${totals.reject}, drop ${totals.drop}); of which ${totals.echo} ICMP echo (accept ${totals.echoAccept}, reject ${totals.echoReject}, drop ${totals.echoDrop})`);
+    console.log(`differential property test: seed ${SEED}, ${totals.policies} policies (${totals.blocklists} with a blocklist), ${totals.probes} probes per backend (expected accept ${totals.accept}, reject ${totals.reject}, drop ${totals.drop}); of which ${totals.echo} ICMP echo (accept ${totals.echoAccept}, reject ${totals.echoReject}, drop ${totals.echoDrop})`);
   });
 
   it(`agrees on ${RUNS} random policies × ${2 * (PROBES_PER_DIRECTION + ECHO_PER_DIRECTION)} probes (seed ${SEED})`, async () => {
@@ -73,6 +76,7 @@ describe.runIf(enabled)('differential: evaluator = nftables = iptables on random
           const { ruleset } = emitHost(host, model.baseline, ['nftables', 'iptables']);
           const plan = await agreeOnKernel(spec, host, model, ruleset, probeSeed);
           totals.policies++;
+          if (host.blocklist.length > 0) totals.blocklists++;
           totals.probes += plan.probes.length;
           for (const p of plan.probes) {
             totals[p.expected]++;

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildFleet } from '../../src/build/index.js';
 import { IPT_COMMENT_MAX, NFT_COMMENT_MAX } from '../../src/emit/comment.js';
-import { inNs, requireKernel, withScratchNs } from '../support/netns.js';
+import { createBlockIpsets, inNs, requireKernel, withScratchNs } from '../support/netns.js';
 import { type PolicySpec, removePolicyDir, writePolicyDir } from '../support/emit-policies.js';
 
 const enabled = requireKernel();
@@ -88,6 +88,7 @@ describe.runIf(enabled)('hostile descriptions cannot inject rules', () => {
     }
 
     await withScratchNs(async (ns) => {
+      await createBlockIpsets(ns);
       for (const host of hostile.hosts) {
         const nft = await inNs(ns, 'nft', ['-f', '-'], host.ruleset.nft);
         expect(nft.stderr).toBe('');

@@ -1,12 +1,14 @@
 /**
  * Every file in generated/ (and both backends of every example host) is accepted by the real tools,
  * run inside a throwaway namespace: `nft -c -f`, `iptables-restore --test`, `ip6tables-restore --test`.
- * Also: loading twice leaves one table / the same chains, and other software's tables are untouched.
+ * Also: loading twice leaves one table / the same chains, and other software's tables are untouched;
+ * an iptables ruleset needs the dynamic-block ipsets to exist first.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { IPSET_BLOCK_V4, IPSET_BLOCK_V6, IPT_BLOCKLIST_CHAIN, IPT_BLOCKLIST_OUT_CHAIN } from '../../src/build/compiled-host.js';
 import { buildFleet } from '../../src/build/index.js';
-import { inNs, requireKernel, withScratchNs } from '../support/netns.js';
+import { createBlockIpsets, inNs, requireKernel, withScratchNs } from '../support/netns.js';
 
 const enabled = requireKernel();
 
@@ -15,6 +17,7 @@ describe.runIf(enabled)('generated rulesets pass the kernel tools in a namespace
     const names = (await readdir('generated')).sort();
     expect(names.length).toBeGreaterThan(0);
     await withScratchNs(async (ns) => {
+      await createBlockIpsets(ns);
       for (const name of names) {
         const text = await readFile(`generated/${name}`, 'utf8');
         const tool = name.endsWith('.nft') ? ['nft', ['-c', '-f', '-']] : name.endsWith('.v4') ? ['iptables-restore', ['--test', '--noflush']] : ['ip6tables-restore', ['--test', '--noflush']];
@@ -27,6 +30,7 @@ describe.runIf(enabled)('generated rulesets pass the kernel tools in a namespace
   it('both backends of every example host', async () => {
     const built = await buildFleet('policies', { allBackends: true });
     await withScratchNs(async (ns) => {
+      await createBlockIpsets(ns);
       for (const host of built.hosts) {
         const nft = await inNs(ns, 'nft', ['-c', '-f', '-'], host.ruleset.nft);
         const v4 = await inNs(ns, 'iptables-restore', ['--test', '--noflush'], host.ruleset.rulesV4);
@@ -51,6 +55,7 @@ describe.runIf(enabled)('generated rulesets pass the kernel tools in a namespace
   it('iptables: re-applying flushes our chains (same rules), leaves other chains alone, keeps one hook when the live hook is deleted first', async () => {
     const v4 = await readFile('generated/mail-01.rules.v4', 'utf8');
     await withScratchNs(async (ns) => {
+      await createBlockIpsets(ns);
       await inNs(ns, 'iptables', ['-N', 'OTHER']);
       await inNs(ns, 'iptables', ['-A', 'OTHER', '-j', 'ACCEPT']);
       await inNs(ns, 'iptables', ['-A', 'INPUT', '-j', 'OTHER']);
@@ -65,6 +70,21 @@ describe.runIf(enabled)('generated rulesets pass the kernel tools in a namespace
       expect(rules(second).filter((l) => l.includes('-j BENTENG-INPUT'))).toHaveLength(1);
       expect(rules(second)).toContain('-A OTHER -j ACCEPT');
       expect(rules(second)).toContain('-A INPUT -j OTHER');
+    });
+  });
+
+  it('iptables: a ruleset is refused until the ipsets of the dynamic blocks exist (the deployer creates them first)', async () => {
+    const [v4, v6] = await Promise.all([readFile('generated/mail-01.rules.v4', 'utf8'), readFile('generated/mail-01.rules.v6', 'utf8')]);
+    await withScratchNs(async (ns) => {
+      const missing = await inNs(ns, 'iptables-restore', ['--noflush'], v4);
+      expect([missing.exitCode, missing.stderr]).toEqual([2, expect.stringContaining(`Set ${IPSET_BLOCK_V4} doesn't exist`)]);
+      await createBlockIpsets(ns);
+      expect((await inNs(ns, 'iptables-restore', ['--noflush'], v4)).exitCode).toBe(0);
+      expect((await inNs(ns, 'ip6tables-restore', ['--noflush'], v6)).exitCode).toBe(0);
+      const saved = (await inNs(ns, 'iptables-save', [])).stdout;
+      expect(saved).toContain(`-A ${IPT_BLOCKLIST_CHAIN} -m set --match-set ${IPSET_BLOCK_V4} src -j DROP`);
+      expect(saved).toContain(`-A ${IPT_BLOCKLIST_OUT_CHAIN} -m set --match-set ${IPSET_BLOCK_V4} dst -j DROP`);
+      expect((await inNs(ns, 'ip6tables-save', [])).stdout).toContain(`-A ${IPT_BLOCKLIST_CHAIN} -m set --match-set ${IPSET_BLOCK_V6} src -j DROP`);
     });
   });
 });

@@ -6,8 +6,8 @@ import { hasStackTrace, REPO_ROOT, runCli, tempPolicies } from '../support/polic
 /**
  * Every file in test/corpus/bad is a broken policy file whose first line says what benteng must report:
  * `# expect: <code> <line>:<col> [in <file>] [exit <n>]`. The file is placed next to the small valid
- * fleet in test/corpus/base: as a service, or, when named `hosts--…`, `networks--…`, `ports--…` or
- * `defaults--…`, in place of that file.
+ * fleet in test/corpus/base: as a service, or, when named `hosts--…`, `networks--…`, `ports--…`,
+ * `defaults--…` or `blocklist--…`, in place of (or as) that file.
  */
 const CORPUS = join(REPO_ROOT, 'test', 'corpus', 'bad');
 const EXPECT = /^# expect: (\S+) (\d+):(\d+)(?: in (\S+))?(?: exit (\d))?$/;
@@ -21,7 +21,7 @@ interface Expectation {
 }
 
 function placement(name: string): string {
-  const replaced = /^(hosts|networks|ports|defaults)--/.exec(name);
+  const replaced = /^(hosts|networks|ports|defaults|blocklist)--/.exec(name);
   return replaced ? `${replaced[1]}.yaml` : `services/${name}`;
 }
 

@@ -28,6 +28,8 @@ export interface PolicySpec {
   networks?: Record<string, { include: string[] }>;
   /** Overrides of the fleet defaults below, e.g. `{ icmp: 'none' }`. */
   defaults?: Partial<(typeof DEFAULTS)['defaults']>;
+  /** `blocklist.yaml`'s entries (each gets a reason, a day and an author). */
+  blocklist?: string[][];
 }
 
 export const DEFAULTS = {
@@ -40,6 +42,10 @@ export async function writePolicyDir(spec: PolicySpec): Promise<string> {
   await writeFile(path.join(dir, 'hosts.yaml'), JSON.stringify({ hosts: spec.hosts }, null, 2));
   await writeFile(path.join(dir, 'defaults.yaml'), JSON.stringify({ defaults: { ...DEFAULTS.defaults, ...spec.defaults } }, null, 2));
   if (spec.networks) await writeFile(path.join(dir, 'networks.yaml'), JSON.stringify({ networks: spec.networks }, null, 2));
+  if (spec.blocklist) {
+    const blocklist = spec.blocklist.map((addresses, i) => ({ addresses, reason: `test block ${i}`, added: '2026-11-20', by: 'test' }));
+    await writeFile(path.join(dir, 'blocklist.yaml'), JSON.stringify({ blocklist }, null, 2));
+  }
   for (const s of spec.services) {
     const doc = { service: s.service, owners: ['A <a@city.example>', 'B <b@city.example>'], hosts: s.hosts, ...(s.ingress ? { ingress: s.ingress } : {}), ...(s.egress ? { egress: s.egress } : {}) };
     await writeFile(path.join(dir, 'services', `${s.service}.yaml`), JSON.stringify(doc, null, 2));

@@ -10,7 +10,7 @@ import { evaluate } from '../../src/evaluate/index.js';
 import type { BaselineSettings, HostModel } from '../../src/model/index.js';
 import { type Family, formatAddress, parseCidr, cidrRange } from '../../src/net/address.js';
 import { ICMP_TYPES } from '../../src/net/port.js';
-import { type Outcome, type Probe, Topology } from './netns.js';
+import { type Outcome, type Probe, type ProbeResult, Topology } from './netns.js';
 
 const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) => {
   const parsed = parseCidr(c);
@@ -72,7 +72,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return items;
 }
 
-/** Peer addresses and ports that sit on and just beside every rule's edges, then a seeded sample. */
+/** Peer addresses and ports that sit on and just beside every rule's (and blocklist entry's) edges, then a seeded sample. */
 export function planProbes(
   host: HostModel,
   baseline: BaselineSettings,
@@ -87,7 +87,7 @@ export function planProbes(
   const ownValues = new Set([...host.addresses.ipv4, ...host.addresses.ipv6].map((r) => r.start));
   const peers: Record<Family, Set<string>> = { ipv4: new Set(FIXED_PEERS.ipv4), ipv6: new Set(FIXED_PEERS.ipv6) };
   const ports = new Set<number>(FIXED_PORTS);
-  for (const rule of [...host.input, ...host.output]) {
+  for (const rule of [...host.input, ...host.output, ...host.blocklist.map((entry) => ({ peers: entry.addresses, protocols: [] }))]) {
     for (const family of ['ipv4', 'ipv6'] as const) {
       for (const r of rule.peers[family]) {
         for (const v of [r.start, r.end, r.start - 1n, r.end + 1n, (r.start + r.end) / 2n]) {
@@ -149,6 +149,8 @@ export function planProbes(
 export interface Mismatch {
   probe: PlannedProbe;
   observed: Outcome;
+  /** How many times the probe was sent; a drop is only concluded after silence through longer waits. */
+  attempts: number;
 }
 
 /** Loads the ruleset into a fresh topology, runs the planned probes, returns the disagreements. */
@@ -165,10 +167,12 @@ export async function runOnKernel(
     const ingress = plan.probes.filter((p) => p.direction === 'ingress');
     const egress = plan.probes.filter((p) => p.direction === 'egress');
     const strip = ({ direction: _direction, expected: _expected, rule: _rule, ...probe }: PlannedProbe): Probe => probe;
-    const [inResults, outResults] = await Promise.all([topology.probe('peer', ingress.map(strip)), topology.probe('host', egress.map(strip))]);
+    const [inReport, outReport] = await Promise.all([topology.probeReport('peer', ingress.map(strip)), topology.probeReport('host', egress.map(strip))]);
     const mismatches: Mismatch[] = [];
-    ingress.forEach((p, i) => inResults[i] !== p.expected && mismatches.push({ probe: p, observed: inResults[i]! }));
-    egress.forEach((p, i) => outResults[i] !== p.expected && mismatches.push({ probe: p, observed: outResults[i]! }));
+    const compare = (planned: PlannedProbe[], results: ProbeResult[]) =>
+      planned.forEach((p, i) => results[i]!.outcome !== p.expected && mismatches.push({ probe: p, observed: results[i]!.outcome, attempts: results[i]!.attempts }));
+    compare(ingress, inReport.results);
+    compare(egress, outReport.results);
     return { mismatches, probes: plan.probes.length };
   } finally {
     await topology.destroy();

@@ -1,53 +1,12 @@
 import type { Command } from 'commander';
 import type { CompiledHost } from '../../build/compiled-host.js';
-import { blockHosts, connectSsh, listBlocks, unblockHosts, type BlockHostReport, type SshOptions } from '../../deploy/index.js';
+import { blockHosts, connectSsh, listBlocks, unblockHosts, type BlockHostReport } from '../../deploy/index.js';
 import { formatDuration, guardRails, parseBlockAddress, parseDuration, type BlockAddress } from '../../incident/block-request.js';
-import type { FleetModel } from '../../model/index.js';
-import { checkPolicies } from '../../pipeline.js';
-import { REPORTERS } from '../../report/index.js';
 import { EXIT, type CliIo, UsageError } from '../io.js';
+import { fleetModel, selectTargets, sshOptionsOf, type ServerFlags } from '../select-hosts.js';
 
-interface Flags {
-  policies: string;
-  identity?: string;
-  knownHosts?: string;
-  stateDir?: string;
-  all?: boolean;
-  format: string;
-}
-
-function sshOptions(flags: Flags): SshOptions {
-  return { ...(flags.identity ? { privateKeyPath: flags.identity } : {}), ...(flags.knownHosts ? { knownHostsPath: flags.knownHosts } : {}) };
-}
-
-async function fleetModel(io: CliIo, flags: Flags): Promise<FleetModel | undefined> {
-  const checked = await checkPolicies(flags.policies, { lint: false });
-  if (!checked.model) {
-    io.stderr(REPORTERS.pretty!(checked.diagnostics, { chalk: io.chalk, sources: checked.sources }));
-    io.stderr(`${io.chalk.red('error')}: the policies have errors; nothing was changed\n`);
-    return undefined;
-  }
-  return checked.model;
-}
-
-/** Host names and `tag:T` selectors → targets (no ruleset: blocks need only the SSH endpoint and backend). */
-function selectTargets(model: FleetModel, selectors: string[], everyHost: boolean): CompiledHost[] {
-  if (everyHost && selectors.length > 0) throw new UsageError('give hosts (or tag:T) or --all, not both');
-  if (!everyHost && selectors.length === 0) throw new UsageError('name at least one host or tag:T, or --all');
-  const chosen = new Set<string>();
-  for (const selector of selectors) {
-    if (selector.startsWith('tag:')) {
-      const tag = selector.slice(4);
-      const tagged = model.hosts.filter((h) => h.tags.includes(tag));
-      if (tagged.length === 0) throw new UsageError(`no host has tag "${tag}"`);
-      for (const h of tagged) chosen.add(h.name);
-    } else if (model.hosts.some((h) => h.name === selector)) chosen.add(selector);
-    else throw new UsageError(`"${selector}" is neither an address nor a host in hosts.yaml (hosts: ${model.hosts.map((h) => h.name).join(', ')})`);
-  }
-  return model.hosts
-    .filter((h) => everyHost || chosen.has(h.name))
-    .map((h) => ({ host: h.name, backend: h.backend, ssh: h.ssh, ruleset: {} }));
-}
+type Flags = ServerFlags;
+const sshOptions = sshOptionsOf;
 
 /** Splits positional words into addresses and host selectors; a bad address is a usage error. */
 function splitWords(words: string[]): { addresses: BlockAddress[]; selectors: string[] } {
@@ -134,7 +93,7 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
       }
       const reason = flags.reason.trim();
       if (!reason) throw new UsageError('--reason must say why');
-      const model = await fleetModel(io, flags);
+      const model = await fleetModel(io, flags.policies);
       if (!model) return setExit(EXIT.findings);
       const targets = selectTargets(model, selectors, flags.all === true);
       const refuse = (clients: string[]) =>
@@ -162,7 +121,7 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
   ).action(async (words: string[], flags: Flags) => {
     checkFormat(flags);
     const { addresses, selectors } = splitWords(words);
-    const model = await fleetModel(io, flags);
+    const model = await fleetModel(io, flags.policies);
     if (!model) return setExit(EXIT.findings);
     const targets = selectTargets(model, selectors, flags.all === true);
     const reports = await unblockHosts(targets, addresses.map((a) => a.text), { ssh: sshOptions(flags), ...server(flags) });
@@ -175,7 +134,7 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
   common(program.command('blocks').description('list active dynamic blocks with expiry, reason, who and when (reads only)').argument('[hosts...]', 'host names or tag:TAG'))
     .action(async (selectors: string[], flags: Flags) => {
       checkFormat(flags);
-      const model = await fleetModel(io, flags);
+      const model = await fleetModel(io, flags.policies);
       if (!model) return setExit(EXIT.findings);
       const targets = selectTargets(model, selectors, flags.all === true);
       const reports = await listBlocks(targets, { ssh: sshOptions(flags), ...server(flags) });

@@ -206,7 +206,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
         table(
           ['host', 'state', 'live', 'compiled', 'last deploy'],
           reports.map((r) => {
-            const last = r.audit[r.audit.length - 1];
+            const last = [...r.audit].reverse().find((a) => a.action === 'deploy' || a.action === 'rollback');
             return [
               r.host,
               stateText(r),

@@ -20,6 +20,7 @@
 #   read-only verbs (also run inline with `sh -c`, so they upload and change nothing):
 #     result ID BACKEND | live BACKEND | render BACKEND (files on stdin) | status BACKEND N | previous
 #     blocks BACKEND                  active dynamic blocks (kernel sets) and the block registry
+#     drops SINCE                     drop-log lines of the last SINCE seconds (journal or dmesg)
 #
 # The state machine (docs/deploy.md has the diagram and the crash table). Every transition runs under
 # one flock(1) on <state>/mutex, so two agents never interleave; each state is a directory whose name
@@ -472,6 +473,39 @@ cmd_blocks() { # backend (read-only)
   printf -- '--- benteng:begin registry\n'; tail -n 5000 "$state/blocks.log" 2>/dev/null; printf -- '--- benteng:end registry\n'
 }
 
+# ---- drop log ----
+# Lines the rulesets logged (prefix `bt <i|o> <key>: `, see src/build/compiled-host.ts logPrefix) in the
+# last SINCE seconds: from the journal where journald runs, else from the kernel ring buffer (dmesg,
+# whose timestamps are seconds since boot, compared with /proc/uptime). Only lines whose IN= (input) or
+# OUT= (output) interface is one of this host's own: several hosts sharing a kernel (containers, the
+# lab's namespaces) share its log. Read-only.
+DROP_LINES='
+BEGIN { n = split(ifs, list, " "); for (i = 1; i <= n; i++) mine[list[i]] = 1 }
+/ bt [io] (default|r[0-9]+): / {
+  if (from != "") { t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t); if (t + 0 < from + 0) next }
+  dir = $0; sub(/.* bt /, "", dir); dir = substr(dir, 1, 1)
+  iface = $0
+  if (dir == "i") { if (!match(iface, / IN=[^ ]*/)) next; iface = substr(iface, RSTART + 4, RLENGTH - 4) }
+  else { if (!match(iface, / OUT=[^ ]*/)) next; iface = substr(iface, RSTART + 5, RLENGTH - 5) }
+  if (iface in mine) print
+}'
+cmd_drops() { # since-seconds
+  case $1 in ''|*[!0-9]*) fail 64 "bad duration: $1" ;; esac
+  echo "server-time=$(iso)"
+  ifs=; for f in /sys/class/net/*; do ifs="$ifs ${f##*/}"; done
+  if [ -d /run/systemd/journal ] && command -v journalctl >/dev/null 2>&1; then
+    echo "log-source=journal"
+    printf -- '--- benteng:begin log\n'
+    journalctl -k -q --no-pager -o short-iso --since "-$1s" 2>/dev/null | awk -v ifs="$ifs" -v from= "$DROP_LINES" | tail -n 50000
+    printf -- '--- benteng:end log\n'
+  else
+    echo "log-source=dmesg"
+    printf -- '--- benteng:begin log\n'
+    dmesg 2>/dev/null | awk -v ifs="$ifs" -v from="$(( $(mono) / 100 - $1 ))" "$DROP_LINES" | tail -n 50000
+    printf -- '--- benteng:end log\n'
+  fi
+}
+
 # ---- verbs ----
 cmd_begin() { # id lease-seconds backend
   safe_word "$1"; safe_word "$2"; safe_word "$3"
@@ -797,5 +831,6 @@ case $verb in
   block) cmd_block "$@" ;;
   unblock) cmd_unblock "$@" ;;
   blocks) cmd_blocks "$@" ;;
+  drops) cmd_drops "$@" ;;
   *) fail 64 "unknown verb $verb" ;;
 esac

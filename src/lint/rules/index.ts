@@ -2,6 +2,9 @@ import type { LintRule } from '../rule.js';
 import adminPortOutsideAdmin from './admin-port-outside-admin.js';
 import anomalyAnalysisIncomplete from './anomaly-analysis-incomplete.js';
 import anyToAnyAccept from './any-to-any-accept.js';
+import blocklistExpired from './blocklist-expired.js';
+import blocklistLockout from './blocklist-lockout.js';
+import blocklistTooWide from './blocklist-too-wide.js';
 import correlatedRules from './correlated-rules.js';
 import crossServiceConsistency from './cross-service-consistency.js';
 import familyParity from './family-parity.js';
@@ -26,6 +29,9 @@ export const LINT_RULES: ReadonlyArray<LintRule<any, string>> = [
   adminPortOutsideAdmin,
   anomalyAnalysisIncomplete,
   anyToAnyAccept,
+  blocklistExpired,
+  blocklistLockout,
+  blocklistTooWide,
   correlatedRules,
   crossServiceConsistency,
   familyParity,
