@@ -4,6 +4,7 @@
  * it against a minimal ruleset. Everything runs in throwaway network namespaces named
  * `bt-bench-<pid>-<n>`, removed in `finally`; only documentation addresses are used.
  */
+import { IPSET_BLOCK_V4, IPSET_BLOCK_V6 } from '../src/build/compiled-host.js';
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ export class Namespaces {
     must(spawnSync('ip', ['netns', 'add', name]), `ip netns add ${name}`);
     this.names.push(name);
     must(spawnSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']), `lo up in ${name}`);
+    createBlockIpsets(name);
     return name;
   }
 
@@ -44,6 +46,13 @@ export class Namespaces {
 
   removeAll(): void {
     for (const name of [...this.names]) this.remove(name);
+  }
+}
+
+/** Emitted iptables rulesets match the dynamic-block ipsets; they must exist before a restore (the deploy agent creates them on servers). */
+export function createBlockIpsets(ns: string): void {
+  for (const [set, family] of [[IPSET_BLOCK_V4, 'inet'], [IPSET_BLOCK_V6, 'inet6']] as const) {
+    must(spawnSync('ip', ['netns', 'exec', ns, 'ipset', 'create', '-exist', set, 'hash:net', 'family', family, 'timeout', '0']), `ipset create ${set} in ${ns}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * RSS), counts what the build emitted, and optionally loads it into a fresh network namespace
  * `bt-bench-<pid>-single-<n>`, which is always deleted again (also on Ctrl-C, through `removeNamespaces`).
  */
+import { createBlockIpsets } from './kernel.js';
 import { spawnSync } from 'node:child_process';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -149,6 +150,7 @@ async function loadInNamespace(loads: ReadonlyArray<[string, string]>, timeoutMs
   if (added.status !== 0) throw new Error(`ip netns add ${ns} failed: ${added.stderr.trim()}`);
   namespaces.add(ns);
   try {
+    createBlockIpsets(ns);
     const results: KernelLoad[] = [];
     for (const [command, file] of loads) {
       const run = await runChild(['ip', 'netns', 'exec', ns, ...command.split(' '), file], { timeoutMs });
