@@ -5,13 +5,31 @@
 export type Backend = 'nftables' | 'iptables';
 
 export interface SshEndpoint {
+  /**
+   * The host's name in hosts.yaml (or a jump host as written in a ProxyJump): the name `Host` lines of
+   * ~/.ssh/config are matched against, together with `address`.
+   */
+  name?: string;
   /** Address (v4 or v6 literal, or DNS name) the deployer connects to. */
   address: string;
   port: number;
   user: string;
   /** Pinned host-key fingerprint, OpenSSH style `SHA256:<base64 without padding>`. */
   hostKey?: string;
+  /**
+   * Fields filled from benteng's defaults (first address, port 22, root) rather than written in
+   * hosts.yaml: ~/.ssh/config may set these (HostName, Port, User); written fields always win.
+   */
+  defaulted?: SshDefaultedField[];
+  /**
+   * Jump hosts, first connected first (ssh's ProxyJump). The first is reached by its own `proxyJump`
+   * (or ~/.ssh/config's); each later one through the one before it. `[]`: hosts.yaml said `none`, so
+   * ~/.ssh/config's ProxyJump is ignored; absent: ~/.ssh/config decides.
+   */
+  proxyJump?: SshEndpoint[];
 }
+
+export type SshDefaultedField = 'address' | 'port' | 'user';
 
 export interface CompiledRuleset {
   /** `nft -f` input replacing `table inet benteng` atomically (nftables backend). */

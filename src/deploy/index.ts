@@ -10,6 +10,7 @@ export { statusHost } from './status.js';
 export { blockHosts, unblockHosts, listBlocks, type BlockEntry, type BlockHostReport } from './blocks.js';
 export { readDrops, summariseDrops, type DropsReport } from './drops.js';
 export { connectSsh, type Connect, type Transport, type ExecResult } from './ssh/transport.js';
+export { retryFirstConnection, type RetryPolicy } from './ssh/retry.js';
 export { fingerprintOf, verifyHostKey, parseKnownHosts } from './ssh/host-key.js';
 export { unifiedDiff } from './diff.js';
 export * from './types.js';

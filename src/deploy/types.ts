@@ -37,6 +37,13 @@ export interface SshOptions {
   /** Keepalive probe interval (ms) and how many may go unanswered; defaults 1000 and 3. */
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /**
+   * OpenSSH client config to read (HostName, User, Port, IdentityFile, ProxyJump, …): a path, `none`
+   * for no file; default $BENTENG_SSH_CONFIG, else ~/.ssh/config. See ssh/ssh-config.ts.
+   */
+  sshConfigPath?: string;
+  /** Told what the SSH layer skipped or assumed (a Match block it cannot evaluate, an ignored ProxyCommand). */
+  onNote?: (note: string) => void;
 }
 
 export type ErrorCode =
@@ -51,12 +58,16 @@ export type ErrorCode =
   | 'apply-failed'
   | 'no-ruleset'
   | 'no-previous'
-  | 'agent-error';
+  | 'agent-error'
+  /** ~/.ssh/config (or --ssh-config) says something benteng cannot follow (an unknown token, a jump loop). */
+  | 'ssh-config';
 
 /** A problem the operator must see; never a stack trace. */
 export interface DeployError {
   code: ErrorCode;
   message: string;
+  /** Connecting failed in a way that may pass (refused, timed out, no route yet): worth another attempt. */
+  transient?: boolean;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: DeployError };

@@ -15,6 +15,12 @@ export interface SourceLocation {
   file: string;
   line: number;
   column?: number;
+  /**
+   * nft objects: the rule's or chain's `handle`. `nft -j` output has no useful lines (it is one line),
+   * so for it `line` is the 1-based index of the object in the `nftables` array unless an
+   * `nft -a list ruleset` listing gave the real line.
+   */
+  handle?: number;
 }
 
 export type ImportVerdict =
@@ -78,6 +84,11 @@ export interface ImportedRule {
   states?: { names: ConntrackStateName[]; negated: boolean };
   inInterface?: InterfaceMatch;
   outInterface?: InterfaceMatch;
+  /**
+   * Address types (`-m addrtype --dst-type LOCAL`, nft `fib daddr type local`), upper case as
+   * iptables spells them. The flattener decides them for unicast packets to and from the host.
+   */
+  addressTypes?: { source?: { types: string[]; negated: boolean }; destination?: { types: string[]; negated: boolean } };
   unsupported: UnsupportedMatch[];
   verdict: ImportVerdict;
 }
@@ -92,6 +103,8 @@ export interface ImportedChain {
   priority?: number;
   /** Base chains: the verdict for packets that reach the end. */
   policy?: 'accept' | 'drop';
+  /** nft base chains: the chain type (`filter`, `nat`, `route`); only `filter` chains filter. */
+  chainType?: 'filter' | 'nat' | 'route';
   location: SourceLocation;
   rules: ImportedRule[];
 }
@@ -104,4 +117,11 @@ export interface ImportedRuleset {
   chains: ImportedChain[];
   /** Problems reading the source itself (bad syntax): each names its location. */
   errors: Array<{ location: SourceLocation; message: string }>;
+  /**
+   * Whole objects the parser read but does not turn into chains (nft tables of family `bridge`,
+   * `arp`, `netdev`; tables iptables-nft writes, whose matches `nft -j` hides and `iptables-save`
+   * shows), each with why, so the report can name them. nft tables are named `<family> <name>`
+   * here and in `table` (`inet filter`, `ip nat`), so `ip filter` and `inet filter` stay apart.
+   */
+  skipped?: Array<{ location: SourceLocation; text: string; reason: string }>;
 }

@@ -1,10 +1,17 @@
+/**
+ * Lab "servers" for `npm run lab` and the deploy tests: network namespaces running a real sshd, joined
+ * by a veth pair to the root namespace or, for a server reachable only through another (a ProxyJump
+ * target), to that server's namespace. Only documentation addresses; `stopLabServer` removes all of it.
+ */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 
 /** One lab "server": a network namespace joined to the root namespace by a veth pair, running sshd. */
 export interface LabServer {
   netns: string;
+  /** Where `vethHost` lives when not in the root namespace (see `LabServerSpec.clientNetns`). */
+  clientNetns?: string;
   /** veth end in the root namespace (the deployer's side) and its address. */
   vethHost: string;
   clientAddress: string;
@@ -21,6 +28,11 @@ export interface LabServerSpec {
   netns: string;
   vethHost: string;
   vethServer: string;
+  /**
+   * Put `vethHost` (and `clientAddress`) in this namespace instead of the root namespace: the server
+   * is then reachable only from there (a target behind a jump host), never from the root namespace.
+   */
+  clientNetns?: string;
   /** A /30: `.1` style client address and `.2` style server address. */
   clientAddress: string;
   address: string;
@@ -53,7 +65,28 @@ export interface LabDeployUser {
   sudo: 'nopasswd' | 'password';
 }
 
-const run = (cmd: string, args: string[]) => execa(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | undefined;
+}
+
+/** Runs a command without a shell; never rejects (exitCode undefined when it could not start or was killed). */
+export function runCommand(cmd: string, args: string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : undefined) : 0;
+      resolve({ stdout: stdout.replace(/\n$/, ''), stderr: stderr.replace(/\n$/, ''), exitCode: code });
+    });
+  });
+}
+
+/** Runs a command and rejects with its stderr when it fails. */
+async function run(cmd: string, args: string[]): Promise<CommandResult> {
+  const result = await runCommand(cmd, args);
+  if (result.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.exitCode ?? 'killed'}): ${result.stderr.trim()}`);
+  return result;
+}
 
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
@@ -78,7 +111,7 @@ export async function startLabServer(spec: LabServerSpec): Promise<LabServer> {
   try {
     return await createLabServer(spec);
   } catch (err) {
-    await stopLabServer({ netns: spec.netns, vethHost: spec.vethHost, dir: spec.dir });
+    await stopLabServer({ netns: spec.netns, vethHost: spec.vethHost, dir: spec.dir, ...(spec.clientNetns ? { clientNetns: spec.clientNetns } : {}) });
     throw err;
   }
 }
@@ -87,10 +120,11 @@ async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
   mkdirSync(spec.dir, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true });
   await run('ip', ['netns', 'add', spec.netns]);
-  await run('ip', ['link', 'add', spec.vethHost, 'type', 'veth', 'peer', 'name', spec.vethServer]);
-  await run('ip', ['link', 'set', spec.vethServer, 'netns', spec.netns]);
-  await run('ip', ['addr', 'add', `${spec.clientAddress}/30`, 'dev', spec.vethHost]);
-  await run('ip', ['link', 'set', spec.vethHost, 'up']);
+  const client = spec.clientNetns ? ['-n', spec.clientNetns] : [];
+  await run('ip', [...client, 'link', 'add', spec.vethHost, 'type', 'veth', 'peer', 'name', spec.vethServer]);
+  await run('ip', [...client, 'link', 'set', spec.vethServer, 'netns', spec.netns]);
+  await run('ip', [...client, 'addr', 'add', `${spec.clientAddress}/30`, 'dev', spec.vethHost]);
+  await run('ip', [...client, 'link', 'set', spec.vethHost, 'up']);
   await run('ip', ['-n', spec.netns, 'addr', 'add', `${spec.address}/30`, 'dev', spec.vethServer]);
   await run('ip', ['-n', spec.netns, 'link', 'set', spec.vethServer, 'up']);
   await run('ip', ['-n', spec.netns, 'link', 'set', 'lo', 'up']);
@@ -131,6 +165,7 @@ async function createLabServer(spec: LabServerSpec): Promise<LabServer> {
   if (!pid) throw new Error(`sshd in ${spec.netns} did not write ${pidFile}`);
   return {
     netns: spec.netns,
+    ...(spec.clientNetns ? { clientNetns: spec.clientNetns } : {}),
     vethHost: spec.vethHost,
     clientAddress: spec.clientAddress,
     vethServer: spec.vethServer,
@@ -201,14 +236,14 @@ export function alive(pid: number): boolean {
  * sessions and detached rollback timers, listed by `ip netns pids`), then deletes the namespace and veth.
  * Safe to call on a half-created server.
  */
-export async function stopLabServer(server: Pick<LabServer, 'netns' | 'vethHost' | 'dir'> & { pid?: number }): Promise<void> {
+export async function stopLabServer(server: Pick<LabServer, 'netns' | 'vethHost' | 'dir'> & { pid?: number; clientNetns?: string }): Promise<void> {
   const pids = new Set<number>();
   if (server.pid) pids.add(server.pid);
   const pidFile = join(server.dir, 'sshd.pid');
   if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, 'utf8').trim()));
-  const inNs = await execa('ip', ['netns', 'pids', server.netns], { reject: false });
+  const inNs = await runCommand('ip', ['netns', 'pids', server.netns]);
   for (const line of inNs.stdout.split('\n')) if (/^\d+$/.test(line.trim())) pids.add(Number(line.trim()));
   for (const pid of pids) if (pid > 1 && alive(pid)) process.kill(pid, 'SIGKILL');
-  await execa('ip', ['link', 'del', server.vethHost], { reject: false });
-  await execa('ip', ['netns', 'del', server.netns], { reject: false });
+  await runCommand('ip', [...(server.clientNetns ? ['-n', server.clientNetns] : []), 'link', 'del', server.vethHost]);
+  await runCommand('ip', ['netns', 'del', server.netns]);
 }

@@ -66,6 +66,10 @@ export interface SshEndpoint {
   user?: string;
   /** Pinned host-key fingerprint as printed by `ssh-keygen -lf`: `SHA256:` and 43 base64 characters. */
   hostKey?: string;
+  /** Narrows SSH to this host: new connections to its SSH port (tcp/`port`) from any other address are dropped, before the fleet defaults' rules. It only narrows: a rule (usually the defaults') must still accept SSH from these peers. Peers as in rules: a network or host name, a CIDR, `service:<name>`, or a list of them. */
+  allowFrom?: Peers;
+  /** Jump hosts to connect through, as ssh's ProxyJump: comma-separated, the first is connected first; each is a host name from hosts.yaml (its address, port, user and hostKey are used) or `[user@]address[:port]` (checked against known_hosts, settings from ~/.ssh/config). `none` ignores a ProxyJump from ~/.ssh/config. */
+  proxyJump?: string;
 }
 
 /** benteng named networks (policies/networks.yaml) */

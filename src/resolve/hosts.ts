@@ -1,6 +1,7 @@
-import type { SshEndpoint } from '../build/compiled-host.js';
+import type { SshDefaultedField, SshEndpoint } from '../build/compiled-host.js';
 import { type AddressSet, unionSets } from '../net/address-set.js';
 import { parseAddress } from '../net/address.js';
+import { parseSshDestination, splitJumps } from '../net/ssh-destination.js';
 import type { PolicySet } from '../policy/index.js';
 import type { ServiceDocument } from '../policy/types.generated.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
@@ -17,16 +18,70 @@ export function hostAddressSet(addresses: readonly string[]): AddressSet {
   );
 }
 
-/** The SSH endpoint with the schema's defaults: the first address, port 22, user root. */
-export function sshEndpoint(name: string, policy: PolicySet): SshEndpoint {
+/**
+ * The SSH endpoint with the schema's defaults (the first address, port 22, user root), which fields were
+ * defaulted (~/.ssh/config may set those when deploying), and the jump hosts of `ssh.proxyJump`: a
+ * hosts.yaml name brings that host's endpoint (and its own jumps, for the first jump), anything else is
+ * `[user@]address[:port]`. Unknown names and loops through jump hosts are reported.
+ */
+export function sshEndpoint(name: string, policy: PolicySet, context?: ResolveContext): SshEndpoint {
+  const span = () => policy.hosts.source.spanOf(['hosts', name, 'ssh', 'proxyJump']);
+  return endpointOf(name, policy, [name], {
+    cycle: (through) => context?.report('reference-cycle', 'error', `\`${name}\` reaches itself through its jump hosts (${[name, ...through].join(' → ')})`, span()),
+    unknown: (message) => context?.report('unknown-reference', 'error', message, span()),
+  });
+}
+
+interface JumpProblems {
+  cycle(through: string[]): void;
+  unknown(message: string): void;
+}
+
+const NONE_REPORTED: JumpProblems = { cycle: () => undefined, unknown: () => undefined };
+
+function endpointOf(name: string, policy: PolicySet, path: string[], problems: JumpProblems): SshEndpoint {
   const host = policy.hosts.data.hosts[name]!;
-  const endpoint: SshEndpoint = {
-    address: host.ssh?.address ?? host.addresses[0]!,
-    port: host.ssh?.port ?? 22,
-    user: host.ssh?.user ?? 'root',
-  };
-  if (host.ssh?.hostKey) endpoint.hostKey = host.ssh.hostKey;
+  const ssh = host.ssh;
+  const endpoint: SshEndpoint = { name, address: ssh?.address ?? host.addresses[0]!, port: ssh?.port ?? 22, user: ssh?.user ?? 'root' };
+  if (ssh?.hostKey) endpoint.hostKey = ssh.hostKey;
+  const defaulted: SshDefaultedField[] = [];
+  if (ssh?.address === undefined) defaulted.push('address');
+  if (ssh?.port === undefined) defaulted.push('port');
+  if (ssh?.user === undefined) defaulted.push('user');
+  if (defaulted.length > 0) endpoint.defaulted = defaulted;
+  if (ssh?.proxyJump !== undefined) endpoint.proxyJump = jumpsOf(ssh.proxyJump, policy, path, problems);
   return endpoint;
+}
+
+function jumpsOf(text: string, policy: PolicySet, path: string[], problems: JumpProblems): SshEndpoint[] {
+  const inventory = policy.hosts.data.hosts;
+  const jumps: SshEndpoint[] = [];
+  splitJumps(text).forEach((item, i) => {
+    const parsed = parseSshDestination(item);
+    if (!parsed.ok) return problems.unknown(`proxyJump \`${item}\`: ${parsed.reason}`);
+    const { host, user, port } = parsed.value;
+    let jump: SshEndpoint;
+    if (inventory[host]) {
+      if (path.includes(host)) return problems.cycle([...path.slice(1), host]);
+      jump = endpointOf(host, policy, [...path, host], i === 0 ? problems : NONE_REPORTED);
+      if (user !== undefined) jump.user = user;
+      if (port !== undefined) jump.port = port;
+      if (jump.defaulted) jump.defaulted = jump.defaulted.filter((f) => !(f === 'user' && user !== undefined) && !(f === 'port' && port !== undefined));
+    } else if (/^[a-z][a-z0-9-]*$/.test(host) && user === undefined && port === undefined) {
+      return problems.unknown(
+        `unknown jump host \`${host}\`${didYouMean(host, Object.keys(inventory))} (a jump outside hosts.yaml is written \`user@address\` or \`address:port\`)`,
+      );
+    } else {
+      jump = { name: host, address: host, port: port ?? 22, user: user ?? 'root' };
+      const defaulted: SshDefaultedField[] = ['address'];
+      if (port === undefined) defaulted.push('port');
+      if (user === undefined) defaulted.push('user');
+      jump.defaulted = defaulted;
+    }
+    if (i > 0) jump.proxyJump = [];
+    jumps.push(jump);
+  });
+  return jumps;
 }
 
 /** Which hosts each service runs on (`hosts:` names and `tag:` groups), sorted; unknown names reported. */

@@ -7,6 +7,7 @@ import { ResolveContext } from './context.js';
 import { hostAddressSet, placeServices, sshEndpoint } from './hosts.js';
 import { PortSetResolver } from './port-sets.js';
 import { resolveRules, type RuleSource } from './rules.js';
+import { HOSTS_SERVICE, sshNarrowingRule } from './ssh-narrowing.js';
 
 export { BLOCKLIST_EXPIRED } from './blocklist.js';
 
@@ -40,7 +41,8 @@ function baseline(policy: PolicySet): BaselineSettings {
 /**
  * Resolves the validated policy into the fleet model: per host, the ordered input (ingress) and output
  * (egress) rules over concrete addresses and ports, each keeping its span. Order, first match wins:
- * the fleet defaults' rules, then each service running on the host by name, rules in file order.
+ * the host's `ssh.allowFrom` narrowing (src/resolve/ssh-narrowing.ts), the fleet defaults' rules, then
+ * each service running on the host by name, rules in file order.
  * `blocklist.yaml`'s entries in force apply to every host, before any rule.
  */
 export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): ResolveResult {
@@ -53,6 +55,9 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
   for (const { data, source } of policy.services) {
     if (data.service === DEFAULTS_SERVICE) {
       context.report('reserved-name', 'error', `\`${DEFAULTS_SERVICE}\` is reserved for the fleet defaults' rules; rename the service`, source.spanOf(['service']));
+    }
+    if (data.service === HOSTS_SERVICE) {
+      context.report('reserved-name', 'error', `\`${HOSTS_SERVICE}\` is reserved for the rules of \`ssh.allowFrom\` in hosts.yaml; rename the service`, source.spanOf(['service']));
     }
   }
   const placement = placeServices(policy, context);
@@ -89,7 +94,7 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
   for (const [service, on] of [...placement].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     for (const host of on) servicesOn.set(host, [...(servicesOn.get(host) ?? []), service]);
   }
-  const hosts: HostModel[] = hostNames.map((name) => {
+  const hosts: HostModel[] = hostNames.map((name, index) => {
     const definition = inventory[name]!;
     const services = servicesOn.get(name) ?? [];
     const rulesFor = (direction: 'ingress' | 'egress'): ResolvedRule[] =>
@@ -98,7 +103,7 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
       name,
       backend: definition.backend,
       addresses: hostAddresses.get(name)!,
-      ssh: sshEndpoint(name, policy),
+      ssh: sshEndpoint(name, policy, context),
       tags: definition.tags ?? [],
       services,
       input: rulesFor('ingress'),
@@ -107,6 +112,8 @@ export function resolvePolicy(policy: PolicySet, options: ResolveOptions = {}): 
       span: policy.hosts.source.spanOf(['hosts', name], 'key'),
     };
     if (definition.description !== undefined) host.description = definition.description;
+    const narrowing = sshNarrowingRule(name, index, host.ssh.port, policy, addresses);
+    if (narrowing) host.input.unshift(narrowing);
     return host;
   });
 

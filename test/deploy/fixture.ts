@@ -60,8 +60,14 @@ export interface TestHost {
 /**
  * A fresh namespace with its own sshd, temp state dir and persist paths. Always call cleanup().
  * With `deployUser`, sshd gets a private root holding that non-root user, and `target()` logs in as it.
+ * With `behind`, the new host's link goes to that host's namespace instead of the root namespace: it
+ * is reachable only through `behind` (a ProxyJump target); `server.clientAddress` is then `behind`'s
+ * address on that link. Clean it up before `behind`.
  */
-export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateRoot?: boolean; deployUser?: LabDeployUser } = {}): Promise<TestHost> {
+export async function createTestHost(
+  confirmTimeoutSeconds = 3,
+  spec: { privateRoot?: boolean; deployUser?: LabDeployUser; behind?: TestHost } = {},
+): Promise<TestHost> {
   const n = counter++;
   const dir = mkdtempSync(join(tmpdir(), 'bt-dep-'));
   const slot = claimSlot();
@@ -70,8 +76,9 @@ export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateR
   const vethHost = `btd${process.pid % 100000}h${n}`.slice(0, 15);
   const vethServer = `btd${process.pid % 100000}s${n}`.slice(0, 15);
   let server: LabServer | undefined;
+  const clientNetns = spec.behind?.server.netns;
   const cleanup = async () => {
-    await stopLabServer({ netns, vethHost, dir: join(dir, 'sshd'), ...(server ? { pid: server.pid } : {}) });
+    await stopLabServer({ netns, vethHost, dir: join(dir, 'sshd'), ...(server ? { pid: server.pid } : {}), ...(clientNetns ? { clientNetns } : {}) });
     rmSync(dir, { recursive: true, force: true });
     try {
       unlinkSync(join(SLOT_DIR, String(slot)));
@@ -81,7 +88,7 @@ export async function createTestHost(confirmTimeoutSeconds = 3, spec: { privateR
   };
   try {
     const key = await createClientKey(join(dir, 'client'));
-    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey, ...(spec.privateRoot ? { privateRoot: true } : {}), ...(spec.deployUser ? { deployUser: spec.deployUser } : {}) });
+    server = await startLabServer({ netns, vethHost, vethServer, clientAddress: client, address, dir: join(dir, 'sshd'), authorizedKey: key.publicKey, ...(spec.privateRoot ? { privateRoot: true } : {}), ...(spec.deployUser ? { deployUser: spec.deployUser } : {}), ...(clientNetns ? { clientNetns } : {}) });
     const started = server;
     const options: DeployOptions = {
       confirmTimeoutSeconds,

@@ -1,23 +1,40 @@
 import type { Command } from 'commander';
-import { execa } from 'execa';
+import { execFile } from 'node:child_process';
 import { buildFleet } from '../../build/index.js';
 import type { CompiledHost } from '../../build/compiled-host.js';
-import { deployFleet, rollbackHost, statusHost, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
+import { connectSsh, deployFleet, retryFirstConnection, rollbackHost, statusHost, type Connect, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
 import { REPORTERS } from '../../report/index.js';
 import { EXIT, type CliIo, UsageError, wholeNumber } from '../io.js';
+import { fleetModel, selectHostNames, type SelectableHost } from '../select-hosts.js';
 
 interface ConnectionFlags {
   policies: string;
   identity?: string;
   knownHosts?: string;
+  sshConfig?: string;
   stateDir?: string;
 }
 
-function sshOptions(flags: ConnectionFlags): SshOptions {
+/** Flags → SSH options; what the SSH layer notes (a skipped Match block, an ignored ProxyCommand) is printed once. */
+function sshOptions(io: CliIo, flags: ConnectionFlags): SshOptions {
   const ssh: SshOptions = {};
   if (flags.identity) ssh.privateKeyPath = flags.identity;
   if (flags.knownHosts) ssh.knownHostsPath = flags.knownHosts;
+  if (flags.sshConfig) ssh.sshConfigPath = flags.sshConfig;
+  const noted = new Set<string>();
+  ssh.onNote = (note) => {
+    if (noted.has(note)) return;
+    noted.add(note);
+    io.stderr(`${io.chalk.yellow('note')}: ${note}\n`);
+  };
   return ssh;
+}
+
+/** connectSsh, with the first connection to each host retried (3 attempts, 1 s then 2 s apart) and each retry shown. */
+function connector(io: CliIo): Connect {
+  return retryFirstConnection(connectSsh, {
+    onRetry: (host, message) => io.stderr(`${io.chalk.cyan(`[${host}]`)} ${io.chalk.yellow('retrying')} ${io.chalk.dim(message)}\n`),
+  });
 }
 
 /** Compiles the fleet; prints diagnostics and returns undefined when the policies have errors. */
@@ -31,19 +48,29 @@ async function compile(io: CliIo, flags: ConnectionFlags): Promise<CompiledHost[
   return result.hosts;
 }
 
-function selectHosts(all: CompiledHost[], names: string[], everyHost: boolean): CompiledHost[] {
-  if (everyHost && names.length > 0) throw new UsageError('give host names or --all, not both');
-  if (everyHost) return all;
-  if (names.length === 0) throw new UsageError('name at least one host, or --all');
-  const unknown = names.filter((n) => !all.some((h) => h.host === n));
-  if (unknown.length > 0) throw new UsageError(`unknown host${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`);
-  return all.filter((h) => names.includes(h.host));
+/**
+ * Host names, `tag:T` or `--all` → compiled hosts (selection shared with block and drops). Tags are
+ * read from the resolved inventory, loaded again only when a `tag:` selector is given.
+ */
+async function selectHosts(io: CliIo, policies: string, all: CompiledHost[], selectors: string[], everyHost: boolean): Promise<CompiledHost[] | undefined> {
+  let inventory: SelectableHost[] = all.map((h) => ({ name: h.host, tags: [] }));
+  if (selectors.some((s) => s.startsWith('tag:'))) {
+    const model = await fleetModel(io, policies);
+    if (!model) return undefined;
+    inventory = model.hosts;
+  }
+  const names = new Set(selectHostNames(inventory, selectors, everyHost));
+  return all.filter((h) => names.has(h.host));
 }
 
 /** The git commit of the policies directory, recorded in the audit log; undefined outside git. */
-async function policyCommit(dir: string): Promise<string | undefined> {
-  const result = await execa('git', ['-C', dir, 'rev-parse', 'HEAD'], { reject: false });
-  return result.exitCode === 0 && /^[0-9a-f]{7,40}$/.test(result.stdout.trim()) ? result.stdout.trim() : undefined;
+function policyCommit(dir: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile('git', ['-C', dir, 'rev-parse', 'HEAD'], { encoding: 'utf8', timeout: 10_000 }, (error, stdout) => {
+      const commit = stdout.trim();
+      resolve(!error && /^[0-9a-f]{7,40}$/.test(commit) ? commit : undefined);
+    });
+  });
 }
 
 function progressPrinter(io: CliIo): (event: DeployProgress) => void {
@@ -125,8 +152,9 @@ function statusDetails(r: StatusReport): string[] {
 function connectionOptions(command: Command): Command {
   return command
     .option('-p, --policies <dir>', 'policies directory', 'policies')
-    .option('-i, --identity <file>', 'SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or ssh-agent)')
+    .option('-i, --identity <file>', 'SSH private key, offered first (then the ssh config\'s IdentityFile, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa; and ssh-agent)')
     .option('--known-hosts <file>', 'known_hosts file for hosts without a pinned hostKey (default ~/.ssh/known_hosts)')
+    .option('--ssh-config <file>', 'OpenSSH client config for HostName, User, Port, IdentityFile, ProxyJump (default $BENTENG_SSH_CONFIG or ~/.ssh/config; none: no file)')
     .option('--state-dir <dir>', 'state directory on the servers (default /var/lib/benteng)');
 }
 
@@ -135,7 +163,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
     program
       .command('deploy')
       .description('compile, then apply each host\'s ruleset over SSH; the server rolls back by itself unless a new SSH connection confirms in time')
-      .argument('[hosts...]', 'host names from hosts.yaml'),
+      .argument('[hosts...]', 'host names from hosts.yaml, or tag:T for every host with tag T'),
   )
     .option('-a, --all', 'deploy every host in the inventory')
     .option('-n, --dry-run', 'connect and show the diff between the live ruleset and the compiled one; change nothing')
@@ -146,40 +174,43 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
     .action(async (hosts: string[], flags: ConnectionFlags & { all?: boolean; dryRun?: boolean; confirmTimeout: number; parallel: number; canary?: boolean }) => {
       const compiled = await compile(io, flags);
       if (!compiled) return setExit(EXIT.findings);
-      const targets = selectHosts(compiled, hosts, flags.all === true);
+      const targets = await selectHosts(io, flags.policies, compiled, hosts, flags.all === true);
+      if (!targets) return setExit(EXIT.findings);
       const options: DeployOptions & { parallel: number; canary: boolean } = {
         confirmTimeoutSeconds: flags.confirmTimeout,
         dryRun: flags.dryRun === true,
-        ssh: sshOptions(flags),
+        ssh: sshOptions(io, flags),
         parallel: flags.parallel,
         canary: flags.canary === true,
       };
       const commit = await policyCommit(flags.policies);
       if (commit) options.commit = commit;
       if (flags.stateDir) options.server = { stateDir: flags.stateDir };
-      const fleet = await deployFleet(targets, options, progressPrinter(io));
+      const fleet = await deployFleet(targets, options, progressPrinter(io), connector(io));
       for (const report of fleet.reports) if (report.diff) io.stdout(`--- ${report.host}\n${report.diff}\n`);
       io.stdout(deploySummary(io, fleet.reports));
       setExit(fleet.ok ? EXIT.ok : EXIT.findings);
     });
 
   connectionOptions(
-    program.command('rollback').description('restore the previous confirmed ruleset on a host').argument('<host>', 'host name from hosts.yaml'),
+    program.command('rollback').description('restore the previous confirmed ruleset on a host').argument('<host>', 'host name from hosts.yaml (or a tag:T that names one host)'),
   )
     .option('-t, --confirm-timeout <seconds>', 'seconds before the server undoes the rollback itself if it cuts access', wholeNumber(1), 30)
     .action(async (host: string, flags: ConnectionFlags & { confirmTimeout: number }) => {
       const compiled = await compile(io, flags);
       if (!compiled) return setExit(EXIT.findings);
-      const [target] = selectHosts(compiled, [host], false);
-      const options: DeployOptions = { confirmTimeoutSeconds: flags.confirmTimeout, ssh: sshOptions(flags) };
+      const targets = await selectHosts(io, flags.policies, compiled, [host], false);
+      if (!targets) return setExit(EXIT.findings);
+      if (targets.length !== 1) throw new UsageError(`rollback restores one host at a time; \`${host}\` names ${targets.length}`);
+      const options: DeployOptions = { confirmTimeoutSeconds: flags.confirmTimeout, ssh: sshOptions(io, flags) };
       if (flags.stateDir) options.server = { stateDir: flags.stateDir };
-      const report = await rollbackHost(target!, options, progressPrinter(io));
+      const report = await rollbackHost(targets[0]!, options, progressPrinter(io), connector(io));
       io.stdout(deploySummary(io, [report]));
       setExit(report.ok ? EXIT.ok : EXIT.findings);
     });
 
   connectionOptions(
-    program.command('status').description('compare each host\'s live ruleset with the compiled one (in sync, drifted, pending) and show recent deploys').argument('[hosts...]', 'host names'),
+    program.command('status').description('compare each host\'s live ruleset with the compiled one (in sync, drifted, pending) and show recent deploys').argument('[hosts...]', 'host names or tag:T'),
   )
     .option('-a, --all', 'every host in the inventory')
     .option('-f, --format <format>', 'text or json', 'text')
@@ -188,11 +219,12 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`unknown format "${flags.format}" (text or json)`);
       const compiled = await compile(io, flags);
       if (!compiled) return setExit(EXIT.findings);
-      const targets = selectHosts(compiled, hosts, flags.all === true);
+      const targets = await selectHosts(io, flags.policies, compiled, hosts, flags.all === true);
+      if (!targets) return setExit(EXIT.findings);
       const server = flags.stateDir ? { stateDir: flags.stateDir } : undefined;
-      const reports: StatusReport[] = await Promise.all(
-        targets.map((t) => statusHost(t, { ssh: sshOptions(flags), ...(server ? { server } : {}) })),
-      );
+      const ssh = sshOptions(io, flags);
+      const connect = connector(io);
+      const reports: StatusReport[] = await Promise.all(targets.map((t) => statusHost(t, { ssh, ...(server ? { server } : {}) }, connect)));
       setExit(reports.every((r) => r.ok && r.state === 'in-sync') ? EXIT.ok : EXIT.findings);
       if (flags.format === 'json') {
         io.stdout(JSON.stringify(reports, null, 2) + '\n');
