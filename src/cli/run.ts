@@ -5,6 +5,8 @@ import { registerBuild } from './commands/build.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerDiff } from './commands/diff.js';
 import { registerDrops } from './commands/drops.js';
+import { registerImport } from './commands/import.js';
+import { registerInit } from './commands/init.js';
 import { registerLint } from './commands/lint.js';
 import { registerQuery } from './commands/query.js';
 import { EXIT, type CliIo, UsageError } from './io.js';
@@ -22,6 +24,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showHelpAfterError('(run `benteng --help` for usage)')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerInit(program, io, setExit);
+  registerImport(program, io, setExit);
   registerLint(program, io, setExit);
   registerBuild(program, io, setExit);
   registerDeploy(program, io, setExit);

@@ -38,6 +38,7 @@ function common(command: Command): Command {
     .option('-p, --policies <dir>', 'policies directory', 'policies')
     .option('-i, --identity <file>', 'SSH private key (default: ~/.ssh/id_ed25519, id_ecdsa, id_rsa, or ssh-agent)')
     .option('--known-hosts <file>', 'known_hosts file for hosts without a pinned hostKey')
+    .option('--ssh-config <file>', 'OpenSSH client config for HostName, User, Port, IdentityFile, ProxyJump (default $BENTENG_SSH_CONFIG or ~/.ssh/config; none: no file)')
     .option('--state-dir <dir>', 'state directory on the servers (default /var/lib/benteng)')
     .option('-f, --format <format>', 'text or json', 'text');
 }

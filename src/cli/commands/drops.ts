@@ -36,6 +36,7 @@ export function registerDrops(program: Command, io: CliIo, setExit: (code: numbe
     .option('-p, --policies <dir>', 'policies directory', 'policies')
     .option('-i, --identity <file>', 'SSH private key')
     .option('--known-hosts <file>', 'known_hosts file for hosts without a pinned hostKey')
+    .option('--ssh-config <file>', 'OpenSSH client config for HostName, User, Port, IdentityFile, ProxyJump (default $BENTENG_SSH_CONFIG or ~/.ssh/config; none: no file)')
     .option('--state-dir <dir>', 'state directory on the servers (default /var/lib/benteng)')
     .option('-f, --format <format>', 'text or json', 'text')
     .addHelpText(
