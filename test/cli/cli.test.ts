@@ -15,7 +15,8 @@ describe('benteng CLI (in-process)', () => {
   it('--help lists the commands and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/lint \[options\]/);
+    expect(result.stdout).toMatch(/\n {2}lint +check the policies/);
+    expect(result.stdout).toContain('benteng <command> --help');
   });
 
   it('no arguments prints help and exits 2', async () => {
