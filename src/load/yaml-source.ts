@@ -1,5 +1,6 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type Document, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, type Pair, parseDocument, type Document, type YAMLError, type YAMLMap } from 'yaml';
 import { type Diagnostic, diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import { findSyntaxSlips } from './yaml-slips.js';
 
 /** Aliases a document may expand before it is refused (bounds "billion laughs" expansion). */
 export const MAX_ALIAS_COUNT = 100;
@@ -35,14 +36,7 @@ export class YamlSource {
       keepSourceTokens: false,
     });
     const source = new YamlSource(file, text, document, lines);
-    const diagnostics: Diagnostic[] = [];
-    for (const error of document.errors) {
-      const [code, message] =
-        error.code === 'MULTIPLE_DOCS'
-            ? ['yaml-syntax', 'a policy file holds one YAML document: remove the `---` separator or split the file']
-            : ['yaml-syntax', firstLine(error.message)];
-      diagnostics.push(diagnostic(code, 'error', message, source.spanOfOffsets(error.pos[0], error.pos[1])));
-    }
+    const diagnostics: Diagnostic[] = source.syntaxDiagnostics(document.errors);
     for (const warning of document.warnings) {
       const tag = /Unresolved tag: (\S+)/.exec(warning.message)?.[1];
       const [code, message] = tag
@@ -75,6 +69,34 @@ export class YamlSource {
       }
       throw error;
     }
+  }
+
+  /**
+   * The parser's errors, explained where `findSyntaxSlips` recognises the slip behind them: each tab
+   * used as indentation once, where the tab is; otherwise the first slip (the key that lines up with
+   * nothing, the missing `:`, the bracket or quote never closed) in place of the errors it causes.
+   */
+  private syntaxDiagnostics(errors: readonly YAMLError[]): Diagnostic[] {
+    const parserDiagnostics = errors.map((error) => {
+      const message =
+        error.code === 'MULTIPLE_DOCS'
+          ? 'a policy file holds one YAML document: remove the `---` separator or split the file'
+          : firstLine(error.message);
+      return diagnostic('yaml-syntax', 'error', message, this.spanOfOffsets(error.pos[0], error.pos[1]));
+    });
+    if (errors.length === 0 || errors.every((e) => e.code === 'MULTIPLE_DOCS')) return parserDiagnostics;
+    const slips = findSyntaxSlips(this.text);
+    if (slips.length === 0) return parserDiagnostics;
+    const firstError = parserDiagnostics.reduce((a, b) => (b.span!.start.offset < a.span!.start.offset ? b : a));
+    const errorLine = firstError.span!.start.line;
+    const lastLine = Math.max(...parserDiagnostics.filter((d) => d.span!.start.line === errorLine).map((d) => d.span!.end.line));
+    const slipDiagnostics = slips.map((s) => diagnostic('yaml-syntax', 'error', s.message, this.spanOfOffsets(s.start, s.end)));
+    const earliest = slipDiagnostics[0]!.span!.start.line;
+    const explains = slips[0]!.kind === 'unclosed' || slips[0]!.kind === 'tab' ? earliest <= lastLine + 1 : earliest >= errorLine - 1 && earliest <= lastLine + 1;
+    if (!explains) return parserDiagnostics;
+    // Parser errors well before the slip are problems of their own; the rest follow from it.
+    const before = parserDiagnostics.filter((d) => d.span!.end.line < earliest - 1 && d.span!.end.offset < slips[0]!.start);
+    return [...before, ...slipDiagnostics];
   }
 
   positionAt(offset: number): { line: number; column: number; offset: number } {
@@ -141,7 +163,7 @@ export class YamlSource {
     const visit = (node: unknown, depth: number): void => {
       if (depth > 200) return;
       if (isMap(node)) {
-        const seen = new Set<string>();
+        const seen = new Map<string, Node>();
         for (const pair of node.items) {
           const key = pair.key;
           if (isScalar(key) && key.range) {
@@ -156,16 +178,18 @@ export class YamlSource {
                 ),
               );
             } else if (seen.has(name)) {
+              const first = seen.get(name)!.range!;
               out.push(
                 diagnostic(
                   'yaml-duplicate-key',
                   'error',
-                  `duplicate key \`${name}\`: each key may appear once in a mapping`,
+                  `duplicate key \`${name}\`: each key may appear once in a mapping (first on line ${this.positionAt(first[0]).line})`,
                   this.spanOfOffsets(key.range[0], key.range[1]),
+                  [{ message: `\`${name}\` first set here`, span: this.spanOfOffsets(first[0], first[1]) }],
                 ),
               );
             }
-            seen.add(name);
+            if (!seen.has(name)) seen.set(name, key);
           }
           visit(pair.value, depth + 1);
         }

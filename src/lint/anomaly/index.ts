@@ -298,6 +298,8 @@ export function analyzeFleet(model: FleetModel, options: AnalysisOptions = {}): 
       if (result.incomplete.length > 0) incomplete.push({ host: host.name, direction, rules: result.incomplete.map((i) => chain[i]!) });
       for (const a of result.anomalies) {
         const rule = chain[a.rule]!;
+        // A host's `ssh.allowFrom` (service `hosts`, src/resolve/ssh-narrowing.ts) narrows the defaults' SSH on purpose.
+        if (rule.service === 'defaults' && a.others.length > 0 && a.others.every((i) => chain[i]!.service === 'hosts')) continue;
         const key = `${a.kind}\n${rule.id}`;
         const merged = byKey.get(key);
         const others = a.others.map((i) => chain[i]!);
