@@ -1,7 +1,8 @@
 /**
- * Incident response fan-out (issue 11 targets): `block` of one address on N lab hosts, and `blocks` on
- * all of them, from one client, against real sshd servers in network namespaces (half nftables, half
- * iptables). Reports per-host time and the fan-out ratio (N hosts against one host). Needs root.
+ * Fan-out from one client against real sshd servers in network namespaces (half nftables, half
+ * iptables): `block` of one address on N lab hosts and `blocks` on all of them (issue 11 targets), and a
+ * full deploy (upload, apply, confirm over a new connection) of one host against all N at once (issue
+ * 13: the fan-out ratio). Reports per-host time and the ratio (N hosts against one host). Needs root.
  *
  *   npx tsx bench/incident.ts [--hosts 20] [--runs 3] [--no-results]
  */
@@ -98,7 +99,21 @@ export async function runIncident(hosts: number, runs: number, results: string |
     const one: number[] = [];
     const all: number[] = [];
     const list: number[] = [];
+    const deployOne: number[] = [];
+    const deployAll: number[] = [];
+    // Every deploy changes the ruleset (a comment naming the run), so each one really applies and confirms.
+    const revised = (t: CompiledHost, r: number): CompiledHost => ({
+      ...t,
+      ruleset:
+        t.backend === 'nftables'
+          ? { nft: `# bench run ${r}\n${t.ruleset.nft}` }
+          : { rulesV4: `# bench run ${r}\n${t.ruleset.rulesV4}`, rulesV6: `# bench run ${r}\n${t.ruleset.rulesV6}` },
+    });
+    const deployEach = async (chosen: CompiledHost[], r: number) =>
+      (await Promise.all(chosen.map((t) => deployFleet([revised(t, r)], perHost(targets.indexOf(t)))))).map((d) => ({ ok: d.ok }));
     for (let r = 0; r < runs; r++) {
+      deployOne.push(await timeIt(() => deployEach([targets[0]!], 2 * r)));
+      deployAll.push(await timeIt(() => deployEach(targets, 2 * r + 1)));
       one.push(await timeIt(() => blockHosts([targets[0]!], [`203.0.113.${100 + r}`], 60, 'bench', perHost(0))));
       // Every host has its own state dir, so the fan-out runs one call per host with its own options.
       all.push(await timeIt(async () => (await Promise.all(targets.map((t, i) => blockHosts([t], [`203.0.113.${150 + r}`], 60, 'bench', perHost(i))))).flat()));
@@ -106,7 +121,7 @@ export async function runIncident(hosts: number, runs: number, results: string |
     }
     const section = [
       MARKERS.start,
-      '## Incident response: block and blocks fan-out',
+      '## Fan-out from one client: block, blocks, deploy',
       '',
       `Machine: ${machineLine()}`,
       '',
@@ -118,6 +133,9 @@ export async function runIncident(hosts: number, runs: number, results: string |
       `| \`block\` of one address on ${hosts} hosts | ${(median(all) / 1000).toFixed(2)} | under 5 s for 20 hosts |`,
       `| fan-out ratio (${hosts} hosts / 1 host) | ${(median(all) / median(one)).toFixed(2)} | |`,
       `| \`blocks\` on ${hosts} hosts | ${(median(list) / 1000).toFixed(2)} | under 3 s for 20 hosts |`,
+      `| \`deploy\` (apply + confirm) on 1 host | ${(median(deployOne) / 1000).toFixed(2)} | |`,
+      `| \`deploy\` on ${hosts} hosts at once | ${(median(deployAll) / 1000).toFixed(2)} | |`,
+      `| deploy fan-out ratio (${hosts} hosts / 1 host) | ${(median(deployAll) / median(deployOne)).toFixed(2)} | under 2 for the lab's size |`,
       MARKERS.end,
     ].join('\n');
     if (results) await replaceSection(results, section, MARKERS);
