@@ -6,6 +6,9 @@ import { parsePeer } from '../net/peer.js';
 import type { PolicySet } from '../policy/index.js';
 import type { ResolveContext } from './context.js';
 
+/** Words newcomers write for every address; the peer grammar's word is `any`. */
+const ANY_SYNONYMS = new Set(['all', 'anywhere', 'everyone', 'everywhere', 'everything', 'world', 'internet', 'public', '*']);
+
 /**
  * Resolves peers (`any`, CIDRs, networks, hosts, `service:<name>`) to concrete address sets:
  * nested networks flattened, exclusions subtracted, IPv4 and IPv6 kept apart, cycles reported with
@@ -62,6 +65,10 @@ export class AddressResolver {
         }
         if (host) return host;
         if (isNetwork) return this.network(peer.name, spanAt)!;
+        if (ANY_SYNONYMS.has(peer.name.toLowerCase())) {
+          this.context.report('unknown-reference', 'error', `unknown network or host \`${peer.name}\`; did you mean \`any\` (every address)?`, spanAt());
+          return emptySet();
+        }
         return this.unknown('network or host', peer.name, spanAt, [...this.networkNames(), ...this.hostAddresses.keys()]);
       }
     }

@@ -144,3 +144,18 @@ describe('resolver: rules per host', () => {
     ]);
   });
 });
+
+describe('peer words newcomers write for every address', () => {
+  it.each(['all', 'anywhere', 'internet'])('`from: %s` is an unknown reference that suggests `any`', async (word) => {
+    const policies = tempPolicies({ copyBase: false });
+    try {
+      policies.write('hosts.yaml', HOSTS);
+      policies.write('services/web.yaml', `service: web\ndescription: Web\nowners: [a <a@x.example>]\nhosts: [web-01]\ningress:\n  - description: Everyone\n    from: ${word}\n    ports: [tcp/443]\n`);
+      const result = await checkPolicies(policies.dir, { today: '2026-11-22', lint: false });
+      const errors = result.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.span?.start.line}:${d.span?.start.column} ${d.message}`);
+      expect(errors).toEqual([`unknown-reference 7:11 unknown network or host \`${word}\`; did you mean \`any\` (every address)?`]);
+    } finally {
+      policies.dispose();
+    }
+  });
+});
