@@ -13,7 +13,7 @@ function printMatch(match: IptMatch): string {
     case 'interface':
       return `${match.direction === 'in' ? '-i' : '-o'} ${match.name}`;
     case 'address':
-      return `${match.side === 'source' ? '-s' : '-d'} ${match.cidr}`;
+      return `${match.negated ? '! ' : ''}${match.side === 'source' ? '-s' : '-d'} ${match.cidr}`;
     case 'protocol':
       return `-p ${match.protocol}`;
     case 'dport':

@@ -26,7 +26,7 @@ import { baselineIcmpTypes } from '../model/baseline.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
 import { rangeToCidrs } from '../net/address.js';
-import { coversFamily } from '../net/address-set.js';
+import { coversFamily, fullRange, subtractRanges } from '../net/address-set.js';
 import { createHash } from 'node:crypto';
 import { IPT_COMMENT_MAX, ruleComment, sanitizeText } from './comment.js';
 import { assertNever, type IptMatch, type IptRule, type IptRuleset, type IptTarget } from './ir.js';
@@ -115,12 +115,22 @@ function rejectTarget(family: Family, tcp: boolean): IptTarget {
   return { kind: 'REJECT', with: family === 'ipv4' ? 'icmp-admin-prohibited' : 'icmp6-adm-prohibited' };
 }
 
+/**
+ * The address matches of a rule, one line each: none when the rule covers the family, one negated CIDR
+ * when it covers all but one block (`ssh.allowFrom`'s "everyone except the bastion": `! -s` instead of
+ * dozens of complementary blocks), else one line per CIDR.
+ */
+function peerMatches(rule: ResolvedRule, family: Family, side: 'source' | 'destination'): IptMatch[][] {
+  if (coversFamily(rule.peers, family)) return [[]];
+  const outside = subtractRanges([fullRange(family)], rule.peers[family]).flatMap((range) => rangeToCidrs(family, range));
+  if (outside.length === 1) return [[{ kind: 'address', side, cidr: outside[0]!, negated: true }]];
+  return rule.peers[family].flatMap((range) => rangeToCidrs(family, range)).map((cidr) => [{ kind: 'address', side, cidr }]);
+}
+
 function ruleLines(rule: ResolvedRule, family: Family, chain: string, side: 'source' | 'destination', baseline: BaselineSettings, logs: HostLogKeys): IptRule[] {
   const key = logs.rule(rule);
   const comment: IptMatch = { kind: 'comment', text: ruleComment(rule.id, rule.description, IPT_COMMENT_MAX) };
-  const peers: IptMatch[][] = coversFamily(rule.peers, family)
-    ? [[]]
-    : rule.peers[family].flatMap((range) => rangeToCidrs(family, range)).map((cidr) => [{ kind: 'address', side, cidr }]);
+  const peers: IptMatch[][] = peerMatches(rule, family, side);
   const out: IptRule[] = [];
   for (const peer of peers) {
     for (const line of protocolLines(rule, family)) {

@@ -104,7 +104,8 @@ export interface NftRuleset {
 
 export type IptMatch =
   | { kind: 'interface'; direction: 'in' | 'out'; name: string }
-  | { kind: 'address'; side: 'source' | 'destination'; cidr: string }
+  /** `negated`: every address of the family except `cidr` (`! -s cidr`). */
+  | { kind: 'address'; side: 'source' | 'destination'; cidr: string; negated?: boolean }
   | { kind: 'protocol'; protocol: 'tcp' | 'udp' | 'icmp' | 'ipv6-icmp' }
   | { kind: 'dport'; from: number; to: number }
   | { kind: 'multiport'; ports: Array<{ from: number; to: number }> }

@@ -23,7 +23,7 @@ export interface ServiceSpec {
 }
 
 export interface PolicySpec {
-  hosts: Record<string, { addresses: string[]; backend: 'nftables' | 'iptables' }>;
+  hosts: Record<string, { addresses: string[]; backend: 'nftables' | 'iptables'; ssh?: { allowFrom?: string[] } }>;
   services: ServiceSpec[];
   networks?: Record<string, { include: string[] }>;
   /** Overrides of the fleet defaults below, e.g. `{ icmp: 'none' }`. */
