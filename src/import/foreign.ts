@@ -27,7 +27,8 @@ const TABLE_OWNERS: Array<[RegExp, string]> = [
   [/cilium/i, 'Cilium'],
   [/libvirt/i, 'libvirt'],
   [/tailscale/i, 'Tailscale'],
-  [/^benteng$/, 'benteng (a previous deploy)'],
+  // nft tables are named with their family (`inet benteng`).
+  [/(^|\s)benteng$/, 'benteng (a previous deploy)'],
 ];
 
 /** The software that owns a chain by its name, if any. */

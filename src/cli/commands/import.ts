@@ -148,7 +148,9 @@ function summary(io: CliIo, result: ImportResult, out: string): string {
     `report: ${count('not-imported')} not imported, ${count('approximated')} approximated, ${count('left-out')} other software's (left out), ${count('note')} notes`,
   ];
   for (const entry of result.report.filter((r) => r.kind === 'not-imported' || r.kind === 'approximated').slice(0, 10)) {
-    const where = entry.location ? `${entry.location.file}:${entry.location.line}: ` : '';
+    // Without `nft -a list ruleset` beside it, an nft -j location's line is an index in the JSON array: name the handle instead.
+    const nftHandleOnly = entry.location?.handle !== undefined && entry.location.column === undefined;
+    const where = entry.location ? (nftHandleOnly ? `${entry.location.file} (handle ${entry.location.handle}): ` : `${entry.location.file}:${entry.location.line}: `) : '';
     lines.push(`  ${chalk.yellow(entry.kind)} ${where}${entry.text}\n      ${chalk.dim(entry.reason)}`);
   }
   const shown = result.report.filter((r) => r.kind === 'not-imported' || r.kind === 'approximated').length;
