@@ -3,6 +3,8 @@
  * sizes, kernel load times and per-packet cost, on generated fleets of about 1,000, 10,000 and 100,000
  * resolved rules (issue 6). Figures are medians of several runs with min and max. Nothing here asserts a
  * time; `--quick` runs the smallest fleet once over so that the benchmark cannot rot in CI.
+ * `benteng build` runs cold (empty build cache, `.benteng-cache/` removed before each run), then warm
+ * with nothing changed, then warm after one service file is edited (a different one each run).
  *
  *   npm run bench                       all sizes, writes bench/RESULTS.md
  *   npm run bench -- --quick            1k only, short kernel runs, writes bench/out/RESULTS-quick.md
@@ -17,10 +19,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { CACHE_DIR } from '../src/cache/store.js';
 import { emitHost } from '../src/emit/index.js';
 import { evaluate } from '../src/evaluate/index.js';
 import { DEFAULTS_SERVICE } from '../src/resolve/index.js';
@@ -119,7 +122,8 @@ interface SizeResult {
   lintCodes: Map<string, number>;
   /** `heapMb`: live heap after the stage in the last run (after a full GC), everything before it included. */
   stages: Array<{ name: string; unavailable?: string; ms: number[]; heapMb?: number }>;
-  build: { unavailable?: string; runs: BuildRun[]; generatedBytes: number; generatedFiles: number; stderr: string };
+  /** `runs`: cold (empty build cache); `unchanged` and `oneService`: warm cache, nothing changed / one service file edited. */
+  build: { unavailable?: string; runs: BuildRun[]; unchanged: BuildRun[]; oneService: BuildRun[]; generatedBytes: number; generatedFiles: number; stderr: string };
   output: Record<'nftables' | 'iptables', { bytes: number; lines: number; files: number }>;
   kernel?: Partial<Record<LoadKind, LoadTiming[]>>;
   /** Time to load a trivial ruleset, per host: the process-start floor inside each host's load. */
@@ -156,6 +160,21 @@ function runBuildProcess(policies: string, out: string): BuildRun & { stderr: st
 const RSS_WRAPPER = `import { pathToFileURL } from 'node:url';
 process.on('exit', () => process.stderr.write('bench-max-rss-kb ' + process.resourceUsage().maxRSS + '\\n'));
 await import(pathToFileURL(process.argv[1]).href);`;
+
+/** Edits the `n`-th service file (by name): its first single-port tcp rule also allows another port. */
+async function editOneService(policies: string, n: number): Promise<void> {
+  const dir = join(policies, 'services');
+  const names = (await readdir(dir)).sort();
+  for (let k = 0; k < names.length; k++) {
+    const file = join(dir, names[(n + k) % names.length]!);
+    const text = await readFile(file, 'utf8');
+    const edited = text.replace(/ports: \[tcp\/(\d+)\]/, (_m, port: string) => `ports: [tcp/${port}, tcp/${(Number(port) % 60000) + 1000}]`);
+    if (edited === text) continue;
+    await writeFile(file, edited);
+    return;
+  }
+  throw new Error('bench: no service file to edit');
+}
 
 async function directorySize(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0;
@@ -205,18 +224,28 @@ async function measureSize(size: FleetSizeName, options: Options, stages: readon
   const model = state.model!;
 
   const buildOut = join(base, 'generated');
-  const build: SizeResult['build'] = { runs: [], generatedBytes: 0, generatedFiles: 0, stderr: '' };
+  const build: SizeResult['build'] = { runs: [], unchanged: [], oneService: [], generatedBytes: 0, generatedFiles: 0, stderr: '' };
   const unavailable = buildAvailable();
   if (unavailable) build.unavailable = unavailable;
   else {
+    const buildOnce = (label: string, into: BuildRun[], r: number) => {
+      const { stderr, ...run } = runBuildProcess(policies, buildOut);
+      into.push(run);
+      if (run.exitCode !== 0) build.stderr = stderr.slice(0, 2000);
+      process.stdout.write(`  benteng build ${label} run ${r + 1}/${runs}: ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB, exit ${run.exitCode}\n`);
+    };
     for (let r = 0; r < runs; r++) {
       await rm(buildOut, { recursive: true, force: true });
-      const { stderr, ...run } = runBuildProcess(policies, buildOut);
-      build.runs.push(run);
-      if (run.exitCode !== 0) build.stderr = stderr.slice(0, 2000);
-      process.stdout.write(`  benteng build run ${r + 1}/${runs}: ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.maxRssKb / 1024).toFixed(0)} MB, exit ${run.exitCode}\n`);
+      await rm(join(policies, CACHE_DIR), { recursive: true, force: true });
+      buildOnce('cold', build.runs, r);
     }
     if (existsSync(buildOut)) Object.assign(build, Object.fromEntries(Object.entries(await directorySize(buildOut)).map(([k, v]) => [k === 'bytes' ? 'generatedBytes' : 'generatedFiles', v])));
+    const warmRuns = options.quick ? 1 : runs;
+    for (let r = 0; r < warmRuns; r++) buildOnce('warm, unchanged', build.unchanged, r);
+    for (let r = 0; r < warmRuns; r++) {
+      await editOneService(policies, r);
+      buildOnce('warm, one service edited', build.oneService, r);
+    }
   }
 
   const sizeOf = (...maps: Array<Map<string, string>>) => ({
@@ -405,9 +434,12 @@ function renderReport(report: Report): string {
   const buildCell = (r: SizeResult, pick: (b: BuildRun) => number, unit: string, scale = 1) =>
     r.build.unavailable ? 'not yet available' : cell(summarize(r.build.runs.map((b) => pick(b) / scale)), unit);
   lines.push(
-    row('**`benteng build` process, wall**', (r) => `**${buildCell(r, (b) => b.wallMs, '')}**`, (r) => summarize(r.build.runs.map((b) => b.wallMs))?.median),
+    row('**`benteng build` process, wall** (cold: empty build cache)', (r) => `**${buildCell(r, (b) => b.wallMs, '')}**`, (r) => summarize(r.build.runs.map((b) => b.wallMs))?.median),
     row('`benteng build` peak RSS (MB)', (r) => buildCell(r, (b) => b.maxRssKb, '', 1024), (r) => summarize(r.build.runs.map((b) => b.maxRssKb))?.median),
-    row('`benteng build` exit code', (r) => (r.build.unavailable ? 'n/a' : [...new Set(r.build.runs.map((b) => b.exitCode))].join(', '))),
+    row('`benteng build`, warm cache, nothing changed: wall', (r) => (r.build.unavailable ? 'n/a' : cell(summarize(r.build.unchanged.map((b) => b.wallMs))))),
+    row('`benteng build`, warm cache, one service file edited: wall', (r) => (r.build.unavailable ? 'n/a' : cell(summarize(r.build.oneService.map((b) => b.wallMs)))), (r) => summarize(r.build.oneService.map((b) => b.wallMs))?.median),
+    row('… its peak RSS (MB)', (r) => (r.build.unavailable ? 'n/a' : cell(summarize(r.build.oneService.map((b) => b.maxRssKb / 1024))))),
+    row('`benteng build` exit code', (r) => (r.build.unavailable ? 'n/a' : [...new Set([...r.build.runs, ...r.build.unchanged, ...r.build.oneService].map((b) => b.exitCode))].join(', '))),
     row('`generated/` (host\'s own backend)', (r) => (r.build.unavailable ? 'n/a' : `${r.build.generatedFiles} files, ${mb(r.build.generatedBytes)}`)),
     row('nftables output, every host', (r) => `${mb(r.output.nftables.bytes)}, ${thousands(r.output.nftables.lines)} lines`, (r) => r.output.nftables.bytes),
     row('iptables output (v4+v6), every host', (r) => `${mb(r.output.iptables.bytes)}, ${thousands(r.output.iptables.lines)} lines`, (r) => r.output.iptables.bytes),
@@ -474,6 +506,11 @@ function renderReport(report: Report): string {
     const verdict = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
     lines.push(`- \`benteng build\` incl. lint < 1.5 s wall: ${wall ? `${ms(wall.median)} ms` : 'n/a'}: ${verdict(wall && lintReady ? wall.median < 1500 : undefined)}${lintReady ? '' : ' (lint not yet in the build)'}`);
     lines.push(`- peak RSS < 500 MB: ${rss ? `${rss.median.toFixed(0)} MB` : 'n/a'}: ${verdict(rss ? rss.median < 500 : undefined)}`);
+    const warm = summarize(large.build.oneService.map((b) => b.wallMs));
+    lines.push(`- \`benteng build\` < 300 ms after one service file changes (warm cache): ${warm ? `${ms(warm.median)} ms` : 'n/a'}: ${verdict(warm ? warm.median < 300 : undefined)}`);
+    const small = results.find((r) => r.size === '10k');
+    const coldSmall = small && summarize(small.build.runs.map((b) => b.wallMs));
+    if (wall && coldSmall) lines.push(`- 10k → 100k ratio of the whole build < 12: ${(wall.median / coldSmall.median).toFixed(1)}: ${verdict(wall.median / coldSmall.median < 12)}`);
     if (report.perPacket && 'plan' in report.perPacket) {
       const ratio = pairedRatios(report.perPacket.result, 'nftables generated')!;
       const growth = pairedRatios(report.perPacket.result, 'nftables generated', 'one rule')!;
@@ -565,7 +602,7 @@ async function main(): Promise<void> {
     if (!options.quick) process.stdout.write(`${await runSingleHostStages(['2k', '10k', '20k', '100k'], options.results)}\n`);
   }
 
-  const failed = results.filter((r) => r.build.runs.some((b) => b.exitCode !== 0));
+  const failed = results.filter((r) => [...r.build.runs, ...r.build.unchanged, ...r.build.oneService].some((b) => b.exitCode !== 0));
   for (const r of failed) process.stderr.write(`bench: \`benteng build\` failed on the ${r.size} fleet:\n${r.build.stderr}\n`);
   const broken = results.filter((r) => r.diagnostics.error > 0);
   for (const r of broken) process.stderr.write(`bench: the generated ${r.size} fleet has ${r.diagnostics.error} error diagnostics\n`);

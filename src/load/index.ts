@@ -1,17 +1,45 @@
+/**
+ * The load stage: reads the policies directory and parses each file into plain data with its source
+ * positions. The only stage that reads policy files. Reading and parsing are two steps so that the
+ * build cache (src/cache) can fingerprint the inputs and skip parsing when nothing changed.
+ */
+import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Diagnostic, diagnostic } from '../diagnostics/diagnostic.js';
+import { type Diagnostic, diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import { type IndexedParse, parseIndexed } from './parse-file.js';
+import { parseOnWorkers, workerCount } from './parse-workers.js';
+import { IndexedSource } from './position-index.js';
 import { readPolicySource, type SourceRead } from './source-file.js';
-import { YamlSource } from './yaml-source.js';
+import { type PathSegment, YamlSource as ParsedYamlSource } from './yaml-source.js';
 
-export { YamlSource, type PathSegment } from './yaml-source.js';
+export type { PathSegment } from './yaml-source.js';
+export type { IndexedParse } from './parse-file.js';
+export { type PositionIndex } from './position-index.js';
+
+/**
+ * A parsed policy file with its source positions, as every later stage sees it: a `YamlSource` parsed
+ * on this thread, or an `IndexedSource` rebuilt from a parse worker's or the cache's position index
+ * (the same spans). `spanOf` maps a data path to the key or value that produced it.
+ */
+export interface PolicySource {
+  readonly file: string;
+  readonly text: string;
+  positionAt(offset: number): { line: number; column: number; offset: number };
+  spanOfOffsets(start: number, end: number): Span;
+  spanOf(path: readonly PathSegment[], part?: 'key' | 'value'): Span;
+}
+
+/** The YAML parser (`YamlSource.parse`); as a type, any parsed policy file (`PolicySource`). */
+export const YamlSource = ParsedYamlSource;
+export type YamlSource = PolicySource;
 
 /** The kinds of policy file, each validated by `schemas/<kind>.schema.json`. */
 export type DocumentKind = 'hosts' | 'networks' | 'ports' | 'defaults' | 'blocklist' | 'service';
 
 export interface LoadedDocument {
   kind: DocumentKind;
-  source: YamlSource;
+  source: PolicySource;
   /** Plain data as parsed; not yet validated. */
   data: unknown;
 }
@@ -32,6 +60,9 @@ const TOP_LEVEL: ReadonlyArray<[string, DocumentKind]> = [
   ['defaults', 'defaults'],
   ['blocklist', 'blocklist'],
 ];
+
+/** `benteng.yaml`: read here only for the input fingerprint (the lint stage parses it). */
+const LINT_CONFIG_NAMES = ['benteng.yaml', 'benteng.yml'];
 
 const isYaml = (name: string): boolean => name.endsWith('.yaml') || name.endsWith('.yml');
 
@@ -58,24 +89,89 @@ async function readConcurrently(files: readonly string[]): Promise<SourceRead[]>
   return results;
 }
 
+/** One policy file as read, before parsing. */
+export interface PolicyFileRead {
+  file: string;
+  kind: DocumentKind;
+  read: SourceRead;
+}
+
+/** The policies directory as read: every policy file's text, and a fingerprint of every input. */
+export interface PolicyReads {
+  dir: string;
+  files: PolicyFileRead[];
+  /**
+   * SHA-256 over the name and bytes of every file that can influence a check or a build: the policy
+   * files and `benteng.yaml`. Equal fingerprints mean equal inputs.
+   */
+  fingerprint: string;
+  /** `benteng.yaml` as read, when present: part of the fingerprint, parsed by the lint stage. */
+  lintConfig?: { file: string; read: SourceRead };
+}
+
 /**
  * Reads the policies directory: `hosts.yaml`, `networks.yaml`, `ports.yaml`, `defaults.yaml`,
- * `blocklist.yaml` and `services/*.yaml`, in a stable order. The only stage that reads policy files.
+ * `blocklist.yaml` and `services/*.yaml`, in a stable order, without parsing them.
  */
-export async function loadPolicies(dir: string): Promise<LoadedPolicies> {
+export async function readPolicyFiles(dir: string): Promise<PolicyReads> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new PolicyDirectoryError(`policies directory \`${dir}\` does not exist or is not a directory`);
 
   const topFiles = await listDirectory(dir);
-  const files: Array<[string, DocumentKind]> = [];
+  const found: Array<[string, DocumentKind]> = [];
   for (const [base, kind] of TOP_LEVEL) {
     const name = topFiles.find((f) => f === `${base}.yaml`) ?? topFiles.find((f) => f === `${base}.yml`);
-    if (name) files.push([join(dir, name), kind]);
+    if (name) found.push([join(dir, name), kind]);
   }
   for (const name of (await listDirectory(join(dir, 'services'))).filter(isYaml)) {
-    files.push([join(dir, 'services', name), 'service']);
+    found.push([join(dir, 'services', name), 'service']);
   }
+  const configName = LINT_CONFIG_NAMES.find((name) => topFiles.includes(name));
+  const configFile = configName ? join(dir, configName) : undefined;
 
+  // Reads run concurrently (the disk is not the bottleneck, waiting for it one file at a time is).
+  const reads = await readConcurrently([...found.map(([file]) => file), ...(configFile ? [configFile] : [])]);
+  const hash = createHash('sha256').update(`benteng-inputs\0${dir}\0`);
+  reads.forEach((read, i) => {
+    const file = i < found.length ? found[i]![0] : configFile!;
+    hash.update(`${file}\0${read.ok ? `${read.text.length}\0${read.text}` : `unreadable\0${JSON.stringify(read.diagnostic)}`}\0`);
+  });
+  const files = found.map(([file, kind], i) => ({ file, kind, read: reads[i]! }));
+  const lintConfig = configFile ? { file: configFile, read: reads[found.length]! } : undefined;
+  return { dir, files, fingerprint: hash.digest('hex'), ...(lintConfig ? { lintConfig } : {}) };
+}
+
+/** Parsed files kept between runs (the build cache), by path and text. */
+export interface ParsedFileCache {
+  get(file: string, text: string): Promise<IndexedParse | undefined>;
+  put(file: string, text: string, parsed: IndexedParse): Promise<void>;
+  /** Called once all files are parsed. */
+  flush(): Promise<void>;
+}
+
+export interface ParseOptions {
+  /** Reuse files parsed by an earlier run, and keep the ones parsed now. */
+  cache?: ParsedFileCache;
+  /** Parse on worker threads when there are many files (default true). */
+  workers?: boolean;
+}
+
+/** One file parsed; `source` is absent only when the file did not parse (then only its diagnostics count). */
+type Parsed = { source?: PolicySource; data: unknown; diagnostics: Diagnostic[] };
+
+function fromIndexed(file: string, text: string, parsed: IndexedParse): Parsed | undefined {
+  if (parsed.data === undefined) return { data: undefined, diagnostics: parsed.diagnostics };
+  if (!parsed.index) return undefined;
+  return { source: new IndexedSource(file, text, parsed.index), data: parsed.data, diagnostics: parsed.diagnostics };
+}
+
+/**
+ * Parses the files read by `readPolicyFiles`. Files come from the cache when it has them; the others
+ * are parsed on worker threads when there are many (`parse-workers.ts`), on this thread otherwise.
+ * Documents and diagnostics are in file order, whichever way each file was parsed.
+ */
+export async function parsePolicyFiles(reads: PolicyReads, options: ParseOptions = {}): Promise<LoadedPolicies> {
+  const { dir, files } = reads;
   const diagnostics: Diagnostic[] = [];
   if (files.length === 0) {
     diagnostics.push(
@@ -83,20 +179,54 @@ export async function loadPolicies(dir: string): Promise<LoadedPolicies> {
     );
     return { dir, documents: [], diagnostics };
   }
+  const { cache } = options;
+  const parsed: Array<Parsed | undefined> = new Array(files.length);
+  const pending: number[] = [];
+  for (const [i, { file, read }] of files.entries()) {
+    if (!read.ok) continue;
+    const hit = cache ? await cache.get(file, read.text) : undefined;
+    const fromCache = hit ? fromIndexed(file, read.text, hit) : undefined;
+    if (fromCache) parsed[i] = fromCache;
+    else pending.push(i);
+  }
 
-  // Reads run concurrently (the disk is not the bottleneck, waiting for it one file at a time is);
-  // parsing stays in file order so output and diagnostics are deterministic.
-  const reads = await readConcurrently(files.map(([file]) => file));
+  const texts = pending.map((i) => ({ file: files[i]!.file, text: (files[i]!.read as { text: string }).text }));
+  const workers = options.workers === false ? 0 : workerCount(texts.length);
+  const fromWorkers = workers > 0 ? await parseOnWorkers(texts, workers).catch(() => undefined) : undefined;
+  for (const [n, i] of pending.entries()) {
+    const { file, text } = texts[n]!;
+    let result: IndexedParse | undefined = fromWorkers?.[n];
+    let here: Parsed | undefined = result ? fromIndexed(file, text, result) : undefined;
+    if (!here) {
+      if (cache) {
+        const both = parseIndexed(file, text);
+        result = both.result;
+        here = both.parsed;
+      } else {
+        here = ParsedYamlSource.parse(file, text);
+        result = undefined;
+      }
+    }
+    parsed[i] = here;
+    if (cache && result?.index && result.data !== undefined) await cache.put(file, text, result);
+  }
+
+  await cache?.flush();
+
   const documents: LoadedDocument[] = [];
-  files.forEach(([file, kind], i) => {
-    const read = reads[i]!;
+  for (const [i, { kind, read }] of files.entries()) {
     if (!read.ok) {
       diagnostics.push(read.diagnostic);
-      return;
+      continue;
     }
-    const parsed = YamlSource.parse(file, read.text);
-    diagnostics.push(...parsed.diagnostics);
-    if (parsed.data !== undefined) documents.push({ kind, source: parsed.source, data: parsed.data });
-  });
+    const { source, data, diagnostics: found } = parsed[i]!;
+    diagnostics.push(...found);
+    if (data !== undefined && source) documents.push({ kind, source, data });
+  }
   return { dir, documents, diagnostics };
+}
+
+/** Reads and parses the policies directory (`readPolicyFiles`, then `parsePolicyFiles`). */
+export async function loadPolicies(dir: string, options: ParseOptions = {}): Promise<LoadedPolicies> {
+  return parsePolicyFiles(await readPolicyFiles(dir), options);
 }

@@ -1,66 +1,41 @@
 /**
- * The policy schemas (`schemas/*.schema.json`, JSON Schema 2020-12) compiled into one ajv, with benteng's
- * string formats. Each schema carries a stable `$id` under `SCHEMA_BASE_URL`; the cross-schema `$ref`s
- * are relative (`common.schema.json#/$defs/Peer`), so they resolve against those ids inside this
- * registry, offline: nothing is ever fetched. `SCHEMA_DIR` is where the schemas are installed with the
- * package (editors' modelines written by `benteng init` point there).
+ * The validator of each document kind. An installed benteng uses the validators generated at build time
+ * (`validators.cjs` next to this module, written by `standalone-build.ts`): required at the first call,
+ * in a few milliseconds, without ajv. Run from `src/` (tsx, vitest) that module does not exist, and the
+ * schemas are compiled at the first call instead, with the same ajv options and formats
+ * (`schema-compiler.ts`), so both give the same errors. `SCHEMA_DIR` is where the schemas are installed
+ * with the package (editors' modelines written by `benteng init` point there).
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { parseAddress, parseCidr } from '../net/address.js';
-import { parsePeer } from '../net/peer.js';
-import { parsePortSpec } from '../net/port.js';
+import type { ValidateFunction } from 'ajv';
 import type { DocumentKind } from '../load/index.js';
+import { SCHEMA_FORMATS } from './formats.js';
+import { compileValidators, DOCUMENT_KINDS } from './schema-compiler.js';
+import { STANDALONE_FILE, type StandaloneModule } from './standalone.js';
 
-/** The schemas directory of this installation (`<package>/schemas`). */
-export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
+export { SCHEMA_BASE_URL, SCHEMA_DIR } from './schema-compiler.js';
+export { POLICY_FORMATS, type PolicyFormat } from './formats.js';
 
-/** The base of every schema's `$id`: `${SCHEMA_BASE_URL}hosts.schema.json`. Versioned: a breaking change gets v2. */
-export const SCHEMA_BASE_URL = 'https://benteng.dev/schemas/v1/';
-
-/** Schema file names by document kind (`common` holds the shared definitions). */
-const SCHEMA_FILES: Record<DocumentKind | 'common', string> = {
-  common: 'common.schema.json',
-  hosts: 'hosts.schema.json',
-  networks: 'networks.schema.json',
-  ports: 'ports.schema.json',
-  defaults: 'defaults.schema.json',
-  service: 'service.schema.json',
-  blocklist: 'blocklist.schema.json',
-};
-
-/** Our string formats; each has a parser in `src/net` that also explains a failure. */
-export const POLICY_FORMATS = {
-  'benteng-address': (text: string) => parseAddress(text),
-  'benteng-cidr': (text: string) => parseCidr(text),
-  'benteng-peer': (text: string) => parsePeer(text),
-  'benteng-port': (text: string) => parsePortSpec(text),
-} as const;
-
-export type PolicyFormat = keyof typeof POLICY_FORMATS;
+/** The generated validators, or undefined when this installation has none (a run from `src/`). */
+function generatedValidators(): Map<DocumentKind, ValidateFunction> | undefined {
+  const path = fileURLToPath(new URL(`./${STANDALONE_FILE}`, import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const generated = (createRequire(import.meta.url)(path) as StandaloneModule)(SCHEMA_FORMATS);
+  return new Map(
+    DOCUMENT_KINDS.map((kind) => {
+      const validate = generated[kind];
+      if (typeof validate !== 'function') throw new Error(`${path} has no validator for ${kind}: run \`npm run build:ts\``);
+      return [kind, validate];
+    }),
+  );
+}
 
 let validators: Map<DocumentKind, ValidateFunction> | undefined;
 
-/** One ajv (JSON Schema 2020-12, allErrors) compiled once per process for all document kinds. */
+/** The validator of every document kind: generated at build time, or compiled once per process. */
 export function schemaValidators(): Map<DocumentKind, ValidateFunction> {
-  if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, useDefaults: false });
-  addFormats.default(ajv, ['date']);
-  for (const [name, parse] of Object.entries(POLICY_FORMATS)) {
-    ajv.addFormat(name, { type: 'string', validate: (text: string) => parse(text).ok });
-  }
-  for (const file of Object.values(SCHEMA_FILES)) {
-    const schema = JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
-    if (schema.$id !== SCHEMA_BASE_URL + file) throw new Error(`schemas/${file}: $id must be ${SCHEMA_BASE_URL + file}`);
-    ajv.addSchema(schema);
-  }
-  validators = new Map();
-  for (const [kind, file] of Object.entries(SCHEMA_FILES)) {
-    if (kind === 'common') continue;
-    validators.set(kind as DocumentKind, ajv.getSchema(SCHEMA_BASE_URL + file)!);
-  }
+  validators ??= generatedValidators() ?? compileValidators();
   return validators;
 }
