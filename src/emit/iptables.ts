@@ -122,8 +122,12 @@ function rejectTarget(family: Family, tcp: boolean): IptTarget {
  */
 function peerMatches(rule: ResolvedRule, family: Family, side: 'source' | 'destination'): IptMatch[][] {
   if (coversFamily(rule.peers, family)) return [[]];
-  const outside = subtractRanges([fullRange(family)], rule.peers[family]).flatMap((range) => rangeToCidrs(family, range));
-  if (outside.length === 1) return [[{ kind: 'address', side, cidr: outside[0]!, negated: true }]];
+  // All but one block is at most two ranges (the block at an end of the family's space, or in between).
+  if (rule.peers[family].length <= 2) {
+    const outside = subtractRanges([fullRange(family)], rule.peers[family]);
+    const cidrs = outside.length === 1 ? rangeToCidrs(family, outside[0]!) : [];
+    if (cidrs.length === 1) return [[{ kind: 'address', side, cidr: cidrs[0]!, negated: true }]];
+  }
   return rule.peers[family].flatMap((range) => rangeToCidrs(family, range)).map((cidr) => [{ kind: 'address', side, cidr }]);
 }
 
