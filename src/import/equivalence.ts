@@ -8,6 +8,7 @@
  * (left out, other software's, or a baseline difference); any other mismatch is a bug to report.
  * Invalid packets are not generated: benteng's baseline drops them, which most sources do too.
  */
+import { mulberry32 } from '../evaluate/seeded-random.js';
 import { evaluate, type Packet } from '../evaluate/index.js';
 import type { FleetModel } from '../model/index.js';
 import { formatAddress, type Family } from '../net/address.js';
@@ -52,16 +53,6 @@ export interface Explanations {
   regions: Array<{ family: ImportFamily; hook: Hook; boxes: Box[] }>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const MAX: Record<Family, bigint> = { ipv4: 2n ** 32n - 1n, ipv6: 2n ** 128n - 1n };
 

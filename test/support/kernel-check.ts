@@ -5,6 +5,7 @@
  * ICMP probes are echo-requests (the only ICMP a prober can solicit a reply to); the evaluator judges
  * the request, and the echo-reply returns as conntrack `established`. An ICMP error back is reject.
  */
+import { mulberry32 } from '../../src/evaluate/seeded-random.js';
 import type { Backend, CompiledRuleset } from '../../src/build/compiled-host.js';
 import { evaluate } from '../../src/evaluate/index.js';
 import type { BaselineSettings, HostModel } from '../../src/model/index.js';
@@ -25,16 +26,7 @@ const FIXED_PEERS: Record<Family, string[]> = {
 const FIXED_PORTS = [22, 80, 443, 9999];
 const ECHO_REQUEST = { icmp: ICMP_TYPES.icmp['echo-request']!, icmpv6: ICMP_TYPES.icmpv6['echo-request']! };
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../../src/evaluate/seeded-random.js';
 
 function isDocumentation(family: Family, value: bigint): boolean {
   return DOCUMENTATION.some((d) => d.family === family && value >= d.range.start && value <= d.range.end);
