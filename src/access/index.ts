@@ -11,11 +11,12 @@
  *
  * Complexity per chain: O((S + B) · log² S) for S rule boxes and B regions, B bounded by layers.ts.
  */
-import type { BaselineSettings, Direction, FleetModel, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
+import type { BaselineSettings, BlocklistEntry, Direction, FleetModel, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
+import { containsAddress } from '../net/address-set.js';
 import type { AddressRange, Family } from '../net/address.js';
 import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
-import { type LayerLimits, type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
+import { type CompressedTerms, compressTerms, type LayerLimits, type LayerRegion, type LayerTerm, layeredPartition } from './layers.js';
 
 export { layeredPartition, partition } from './layers.js';
 export type { LayerLimits, LayerRegion, LayerTerm } from './layers.js';
@@ -36,6 +37,8 @@ export interface ClassAccess {
   readonly built: boolean;
   /** The class's terms in chain order, what the layers partition. */
   readonly terms: ReadonlyArray<LayerTerm<ResolvedRule>>;
+  /** `terms` in compressed address coordinates (computed on first read; shared by the layers and the anomaly analysis). */
+  readonly compressed: CompressedTerms;
 }
 
 export interface BaselineDecisions {
@@ -67,6 +70,7 @@ export interface HostAccess {
 
 /** What decides a point of the packet space (new connections, not on loopback). */
 export type Decision =
+  | { verdict: 'drop'; reason: 'blocklist'; entry: BlocklistEntry }
   | { verdict: Verdict; reason: 'rule'; rule: ResolvedRule }
   | { verdict: 'accept'; reason: 'icmp-baseline' }
   | { verdict: 'drop'; reason: 'default-drop' };
@@ -128,9 +132,13 @@ export function chainAccess(host: HostModel, direction: Direction, baseline: Bas
     // Each class's partition is built on first use: `query` on one port needs one of the eight.
     const lazy = (cls: AccessClass): ClassAccess => {
       let layers: Region[][] | undefined;
+      let compressed: CompressedTerms | undefined;
       return {
+        get compressed() {
+          return (compressed ??= compressTerms(terms[cls]));
+        },
         get layers() {
-          return (layers ??= layeredPartition(terms[cls], limits));
+          return (layers ??= layeredPartition(terms[cls], limits, this.compressed));
         },
         get built() {
           return layers !== undefined;
@@ -196,8 +204,14 @@ export function regionAt(chain: ChainAccess, family: Family, cls: AccessClass, p
   return undefined;
 }
 
-/** What the chain decides for a new connection (not on loopback) at one point of the packet space. */
+/**
+ * What the chain decides for a new connection (not on loopback) at one point of the packet space. The
+ * host's `blocklist.yaml` entries come first, as in both emitted rulesets (the dynamic entries of
+ * `benteng block` live only on the servers and are not part of the policy).
+ */
 export function decide(chain: ChainAccess, family: Family, cls: AccessClass, peer: bigint, value: number): Decision {
+  const entry = chain.host.blocklist.find((e) => containsAddress(e.addresses, family, peer));
+  if (entry) return { verdict: 'drop', reason: 'blocklist', entry };
   if (cls === 'icmp' && chain.families[family].baseline.icmpTypes.has(value)) return { verdict: 'accept', reason: 'icmp-baseline' };
   const rule = ruleAt(chain, family, cls, peer, value);
   if (rule) return { verdict: rule.action, reason: 'rule', rule };

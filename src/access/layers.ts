@@ -54,11 +54,15 @@ function sortedDistinct(values: readonly bigint[]): bigint[] {
 
 const NUMBER_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The first-match partition of `terms` (in order), as one or more ordered layers. */
-export function layeredPartition<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits = DEFAULT_LIMITS): LayerRegion<T>[][] {
+/**
+ * The first-match partition of `terms` (in order), as one or more ordered layers. `compressed`, when
+ * the caller already holds `compressTerms(terms)` (the access stage shares it with the anomaly
+ * analysis), saves compressing the whole run again for the first attempt.
+ */
+export function layeredPartition<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits = DEFAULT_LIMITS, compressed?: CompressedTerms): LayerRegion<T>[][] {
   const used = terms.filter((t) => t.addresses.length > 0 && t.values.length > 0);
   if (used.length === 0) return [];
-  return split(used, limits);
+  return split(used, limits, used.length === terms.length ? compressed : undefined);
 }
 
 export interface LayerLimits {
@@ -70,10 +74,10 @@ export interface LayerLimits {
 
 const DEFAULT_LIMITS: LayerLimits = { perTerm: REGIONS_PER_TERM, floor: REGIONS_FLOOR };
 
-function split<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits): LayerRegion<T>[][] {
+function split<T>(terms: ReadonlyArray<LayerTerm<T>>, limits: LayerLimits, compressed?: CompressedTerms): LayerRegion<T>[][] {
   const natural = terms.reduce((n, t) => n + t.addresses.length * t.values.length, 0);
   const budget = terms.length === 1 ? Infinity : Math.max(limits.floor, limits.perTerm * natural);
-  const layer = partition(terms, budget);
+  const layer = partition(terms, budget, compressed);
   if (layer) return [layer];
   const mid = terms.length >> 1;
   return [...split(terms.slice(0, mid), limits), ...split(terms.slice(mid), limits)];
@@ -112,9 +116,9 @@ export function compressTerms<T>(terms: ReadonlyArray<LayerTerm<T>>): Compressed
   return { points, leafCount: Math.max(0, points.length - 1), terms: sweepTerms };
 }
 
-/** One layer: the first-match partition of the terms, or `undefined` past the budget. */
-export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infinity): LayerRegion<T>[] | undefined {
-  const { points, leafCount, terms: sweepTerms } = compressTerms(terms);
+/** One layer: the first-match partition of the terms, or `undefined` past the budget (`compressed`: `compressTerms(terms)`, when known). */
+export function partition<T>(terms: ReadonlyArray<LayerTerm<T>>, budget = Infinity, compressed = compressTerms(terms)): LayerRegion<T>[] | undefined {
+  const { points, leafCount, terms: sweepTerms } = compressed;
   const boxes = sweepFirstMatch(leafCount, sweepTerms, budget);
   if (!boxes) return undefined;
   return boxes.map((b) => ({ label: terms[b.term]!.label, start: points[b.lo]!, end: points[b.hi + 1]! - 1n, from: b.from, to: b.to }));

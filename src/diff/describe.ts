@@ -88,6 +88,8 @@ export function decisionText(side: SideDecision): string {
   switch (side.reason) {
     case 'rule':
       return `${side.verdict} by ${side.rule!.id}`;
+    case 'blocklist':
+      return 'drop (blocklist.yaml)';
     case 'icmp-baseline':
       return 'accept (essential ICMP baseline)';
     case 'default-drop':

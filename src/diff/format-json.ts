@@ -12,7 +12,7 @@ interface JsonRule {
 
 interface JsonDecision {
   verdict: 'accept' | 'drop' | 'reject';
-  reason: 'rule' | 'icmp-baseline' | 'default-drop' | 'no-host';
+  reason: 'rule' | 'blocklist' | 'icmp-baseline' | 'default-drop' | 'no-host';
   rule: JsonRule | null;
 }
 
@@ -52,7 +52,7 @@ function decision(side: SideDecision): JsonDecision {
  *   "sensitive": [{ "host", "family", "protocol": "tcp" | "udp", "port": n, "name": string, "rules": [Rule] }]
  * }
  * Decision = { "verdict": "accept" | "drop" | "reject",
- *              "reason": "rule" | "icmp-baseline" | "default-drop" | "no-host", "rule": Rule | null }
+ *              "reason": "rule" | "blocklist" | "icmp-baseline" | "default-drop" | "no-host", "rule": Rule | null }
  * Rule     = { "id": string, "service": string, "file": string, "line": n, "column": n }
  * ```
  *

@@ -5,8 +5,8 @@
  * compared point by point through the access model (src/access): the value axis (port or ICMP type) is
  * split at the union of both sides' `valueIntervals` boundaries into elementary intervals, on each of
  * which both chains decide the same over the peers; both sides are cut at the interval with `cutAt`
- * (gaps are the default drop, a piece without a rule is the ICMP baseline) and walked together along
- * the address line. Where the verdicts differ the traffic changed; 'drop' and 'reject' are different
+ * (gaps are the default drop, a piece without a rule is the ICMP baseline, `blocklist.yaml`'s addresses
+ * are dropped before all of it) and walked together along the address line. Where the verdicts differ the traffic changed; 'drop' and 'reject' are different
  * verdicts. Changes are grouped by (old decision, new decision, peers), and intervals with the same
  * group are joined into one list of values, so a group reads as "these peers, this protocol, these
  * ports: old verdict → new verdict, decided by these rules". Only the verdict counts: a rule that
@@ -34,8 +34,8 @@ import { fullRange } from '../net/address-set.js';
 import type { AddressRange, Family } from '../net/address.js';
 import type { CheckResult } from '../pipeline.js';
 
-/** Why a side decides as it does: a rule, the ICMP baseline, the default drop, or no such host. */
-export type DecisionReason = 'rule' | 'icmp-baseline' | 'default-drop' | 'no-host';
+/** Why a side decides as it does: a rule, `blocklist.yaml`, the ICMP baseline, the default drop, or no such host. */
+export type DecisionReason = 'rule' | 'blocklist' | 'icmp-baseline' | 'default-drop' | 'no-host';
 
 /** A policy rule as the diff reports it: its id and where it is written. */
 export interface RuleRef {
@@ -139,6 +139,51 @@ interface LinePiece extends AddressRange {
 const DEFAULT_DROP: Decided = { verdict: 'drop', reason: 'default-drop' };
 const NO_HOST: Decided = { verdict: 'drop', reason: 'no-host' };
 const ICMP_BASELINE: Decided = { verdict: 'accept', reason: 'icmp-baseline' };
+const BLOCKLIST: Decided = { verdict: 'drop', reason: 'blocklist' };
+
+/** The host's `blocklist.yaml` addresses of one family, merged: they are dropped before any rule. */
+function blockedRanges(chain: ChainAccess, family: Family): AddressRange[] {
+  const ranges = chain.host.blocklist.flatMap((entry) => entry.addresses[family]).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const merged: AddressRange[] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r.start <= last.end + 1n) {
+      if (r.end > last.end) last.end = r.end;
+    } else merged.push({ start: r.start, end: r.end });
+  }
+  return merged;
+}
+
+/** The line with the blocked ranges decided by the blocklist (both are sorted and cover disjoint ranges). */
+function overlayBlocked(line: readonly LinePiece[], blocked: readonly AddressRange[]): LinePiece[] {
+  if (blocked.length === 0) return [...line];
+  const out: LinePiece[] = [];
+  const push = (start: bigint, end: bigint, decided: Decided) => {
+    const last = out[out.length - 1];
+    if (last && last.decided === decided && last.end + 1n === start) last.end = end;
+    else out.push({ start, end, decided });
+  };
+  let k = 0;
+  for (const piece of line) {
+    let at = piece.start;
+    while (at <= piece.end) {
+      while (k < blocked.length && blocked[k]!.end < at) k++;
+      const block = blocked[k];
+      if (!block || block.start > piece.end) {
+        push(at, piece.end, piece.decided);
+        break;
+      }
+      if (block.start > at) {
+        push(at, block.start - 1n, piece.decided);
+        at = block.start;
+      }
+      const end = block.end < piece.end ? block.end : piece.end;
+      push(at, end, BLOCKLIST);
+      at = end + 1n;
+    }
+  }
+  return out;
+}
 
 function decidedKey(d: Decided): string {
   return `${d.verdict}|${d.reason}|${d.rule?.id ?? ''}`;
@@ -156,7 +201,7 @@ function addressLine(chain: ChainAccess | undefined, family: Family, cls: Access
     next = piece.end + 1n;
   }
   if (next <= full.end) out.push({ start: next, end: full.end, decided: DEFAULT_DROP });
-  return out;
+  return overlayBlocked(out, blockedRanges(chain, family));
 }
 
 interface PairChange {

@@ -12,8 +12,17 @@ export const IPT_COMMENT_MAX = 255;
 const UNSAFE = /["'`\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cs}]/gu;
 const SPACES = /\s+/gu;
 
+/** Printable ASCII without quotes, backquotes or backslashes, single spaces between words: already safe. */
+const PLAIN = /^[!#-&(-[\]-_a-~](?:[!#-&(-[\]-_a-~]| (?=[!#-&(-[\]-_a-~]))*$/;
+
 /** One safe line: unsafe characters become spaces, runs of white space one space, trimmed. */
 export function sanitizeText(text: string): string {
+  // Most descriptions are plain ASCII: skip the Unicode passes (NFC of ASCII is itself).
+  return PLAIN.test(text) ? text : sanitizeUnicode(text);
+}
+
+/** `sanitizeText` without its plain-ASCII shortcut (the definition the shortcut must agree with). */
+export function sanitizeUnicode(text: string): string {
   return text.normalize('NFC').replace(/'/g, '\u2019').replace(UNSAFE, ' ').replace(SPACES, ' ').trim();
 }
 

@@ -62,7 +62,7 @@ export function lintPolicy(input: LintInput): Diagnostic[] {
       policy,
       model,
       options,
-      anomalies: () => (analysis ??= analyzeFleet(model)),
+      anomalies: () => (analysis ??= analyzeFleet(model, {}, access)),
       access,
       report: (finding) => {
         const key = `${rule.meta.id}\n${finding.messageId}\n${finding.span.file}:${finding.span.start.offset}\n${JSON.stringify(finding.data ?? {})}`;

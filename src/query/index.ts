@@ -37,6 +37,7 @@ export type Party = { kind: 'host'; host: HostModel } | { kind: 'address'; famil
 /** Why a chain decided as it did. */
 export type Decider =
   | { kind: 'rule'; id: string; service: string; description?: string; action: Verdict; span: Span }
+  | { kind: 'blocklist'; id: string; addresses: string[]; reason: string; span: Span }
   | { kind: 'icmp-baseline' }
   | { kind: 'loopback' }
   | { kind: 'default-drop' };
@@ -155,6 +156,10 @@ function chainVerdict(fleet: QueryFleet, host: HostModel, direction: Direction, 
       const decider: Decider = { kind: 'rule', id: rule.id, service: rule.service, action: rule.action, span: rule.span };
       if (rule.description !== undefined) decider.description = rule.description;
       return { ...base, decider };
+    }
+    case 'blocklist': {
+      const { entry } = decision;
+      return { ...base, decider: { kind: 'blocklist', id: entry.id, addresses: entry.addressText, reason: entry.reason, span: entry.span } };
     }
     case 'icmp-baseline':
       return { ...base, decider: { kind: 'icmp-baseline' } };

@@ -26,9 +26,11 @@ import { endpointText } from './parse.js';
  *       "egress": null,                     // the sender's egress chain, null when not a fleet host
  *       "ingress": {                        // the receiver's ingress chain, null when not a fleet host
  *         "host": "db-01", "direction": "ingress", "verdict": "drop",
- *         "decidedBy": "default-drop",      // rule | icmp-baseline | loopback | default-drop
+ *         "decidedBy": "default-drop",      // rule | blocklist | icmp-baseline | loopback | default-drop
  *         "rule": null,                     // when decidedBy is rule: { id, service, description,
  *                                           //   action, file, line, column }
+ *         "blocklist": null,                // when decidedBy is blocklist: { id, addresses, reason,
+ *                                           //   file, line, column } (the blocklist.yaml entry)
  *         "repliesAccepted": true           // established/related packets accepted by the baseline
  *       }
  *     }]
@@ -76,9 +78,20 @@ export interface QueryChainJson {
   host: string;
   direction: Direction;
   verdict: Verdict;
-  decidedBy: 'rule' | 'icmp-baseline' | 'loopback' | 'default-drop';
+  decidedBy: 'rule' | 'blocklist' | 'icmp-baseline' | 'loopback' | 'default-drop';
   rule: QueryRuleJson | null;
+  /** When `decidedBy` is `blocklist`: the `blocklist.yaml` entry. */
+  blocklist: QueryBlockJson | null;
   repliesAccepted: boolean;
+}
+
+export interface QueryBlockJson {
+  id: string;
+  addresses: string[];
+  reason: string;
+  file: string;
+  line: number;
+  column: number;
 }
 
 export interface QueryRuleJson {
@@ -110,7 +123,18 @@ function chainJson(chain: ChainVerdict | undefined, cwd: string): QueryChainJson
           column: decider.span.start.column,
         }
       : null;
-  return { host: chain.host, direction: chain.direction, verdict: chain.verdict, decidedBy: decider.kind, rule, repliesAccepted: chain.repliesAccepted };
+  const blocklist: QueryBlockJson | null =
+    decider.kind === 'blocklist'
+      ? {
+          id: decider.id,
+          addresses: decider.addresses,
+          reason: decider.reason,
+          file: relative(cwd, resolve(cwd, decider.span.file)),
+          line: decider.span.start.line,
+          column: decider.span.start.column,
+        }
+      : null;
+  return { host: chain.host, direction: chain.direction, verdict: chain.verdict, decidedBy: decider.kind, rule, blocklist, repliesAccepted: chain.repliesAccepted };
 }
 
 /** The answer in the version-1 JSON schema; `cwd` is what rule files are made relative to. */

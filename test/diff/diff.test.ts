@@ -116,7 +116,8 @@ describe('diffAccess', () => {
     const pretty = await runCli(['diff', '--against', base, '-p', work]);
     expect(pretty.code).toBe(1);
     expect(pretty.stdout).toMatch(/error: this change newly opens a sensitive port to the whole internet:\n {2}PostgreSQL \(tcp\/5432\) from the whole IPv4 and IPv6 internet on db-01, by permit-db\/ingress\/1/);
-    expect(pretty.stdout).toContain('IPv4 tcp/5432 from any except 192.0.2.30/32, 203.0.113.10/31: drop → accept');
+    // 203.0.113.66 stays dropped: blocklist.yaml decides before any rule.
+    expect(pretty.stdout).toContain('IPv4 tcp/5432 from any except 192.0.2.30/32, 203.0.113.10/31, 203.0.113.66/32: drop → accept');
 
     const github = await runCli(['diff', '--against', base, '-p', work, '-f', 'github']);
     expect(github.code).toBe(1);
@@ -129,7 +130,7 @@ describe('diffAccess', () => {
     expect(markdown.stdout).toContain('## benteng diff: access changes');
     expect(markdown.stdout).toContain('> [!CAUTION]');
     expect(markdown.stdout).toContain('### `db-01`');
-    expect(markdown.stdout).toContain('| ingress | IPv4 tcp/5432 | from any except 192.0.2.30/32, 203.0.113.10/31 | **drop** (default: no rule matches) | **accept** by `permit-db/ingress/1`');
+    expect(markdown.stdout).toContain('| ingress | IPv4 tcp/5432 | from any except 192.0.2.30/32, 203.0.113.10/31, 203.0.113.66/32 | **drop** (default: no rule matches) | **accept** by `permit-db/ingress/1`');
 
     const json = JSON.parse((await runCli(['diff', '--against', base, '-p', work, '-f', 'json'])).stdout);
     expect(json.summary).toEqual({ changes: 2, hosts: 1, added: 0, removed: 0, sensitive: 2 });
@@ -153,6 +154,23 @@ describe('diffAccess', () => {
     expect(cli.stdout).toContain('note: drop and reject both refuse the traffic: drop stays silent, reject answers with an error');
   });
 
+  it('a blocklist.yaml entry added: its address goes from accepted to dropped by the blocklist on every host', async () => {
+    append(work, 'blocklist.yaml', '  - addresses: [198.51.100.99]\n    reason: "port scan, ticket CSIRT-2026-120"\n    added: 2026-11-22\n    by: bob\n');
+    const diff = await diffDirs(base, work);
+    const changes = diff.hosts.flatMap((h) => h.chains.flatMap((c) => c.changes.map((x) => ({ host: h.host, direction: c.direction, ...x }))));
+    expect(changes.length).toBeGreaterThan(0);
+    for (const c of changes) {
+      expect(c).toMatchObject({ family: 'ipv4', peers: [{ start: 0xc6336463n, end: 0xc6336463n }], old: { verdict: 'accept' }, new: { verdict: 'drop', reason: 'blocklist' } });
+      expect(c.new.rule).toBeUndefined();
+    }
+    // The portal's https was open to everyone, so web-01 and web-02 lose it for that one address.
+    expect(changes.filter((c) => c.protocol === 'tcp' && c.values.some((v) => v.from <= 443 && 443 <= v.to)).map((c) => `${c.host} ${c.direction}`)).toEqual(
+      expect.arrayContaining(['web-01 ingress', 'web-02 ingress']),
+    );
+    const cli = await runCli(['diff', '--against', base, '-p', work]);
+    expect(cli.stdout).toContain('now drop (blocklist.yaml)');
+  });
+
   it('a host added is compared with nothing deployed; the same host is "removed" the other way round', async () => {
     edit(
       work,
@@ -166,7 +184,11 @@ describe('diffAccess', () => {
     const ingress = added.chains.find((c) => c.direction === 'ingress')!.changes;
     expect(ingress.every((c) => c.old.reason === 'no-host' && c.new.verdict === 'accept')).toBe(true);
     expect(ingress.find((c) => c.family === 'ipv4' && c.protocol === 'tcp' && c.values.some((v) => v.from === 443))).toMatchObject({
-      peers: [{ start: 0n, end: 0xffffffffn }],
+      // Everyone but 203.0.113.66 (0xcb007142), which blocklist.yaml drops on every host.
+      peers: [
+        { start: 0n, end: 0xcb007141n },
+        { start: 0xcb007143n, end: 0xffffffffn },
+      ],
       new: { verdict: 'accept', rule: { id: 'city-portal/ingress/0' } },
     });
     expect(diff.hosts.map((h) => h.host)).toEqual(['web-03']);
@@ -176,7 +198,7 @@ describe('diffAccess', () => {
     expect(reverse.hosts.find((h) => h.host === 'web-03')).toEqual({ host: 'web-03', status: 'removed', chains: [] });
     const cli = await runCli(['diff', '--against', base, '-p', work]);
     expect(cli.stdout).toContain('web-03 host added (compared with nothing deployed: what it accepts is new)');
-    expect(cli.stdout).toContain(`IPv4 tcp/80,443 from any: accept by city-portal/ingress/0  ${join(work, 'services', 'city-portal.yaml')}:8:5`);
+    expect(cli.stdout).toContain(`IPv4 tcp/80,443 from any except 203.0.113.66/32: accept by city-portal/ingress/0  ${join(work, 'services', 'city-portal.yaml')}:8:5`);
     const pretty = await runCli(['diff', '--against', work, '-p', base]);
     expect(pretty.code).toBe(0);
     expect(pretty.stdout).toContain('web-03 host removed');

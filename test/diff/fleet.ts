@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { REPO_ROOT } from '../support/policy-dir.js';
 
 export const EXAMPLE_POLICIES = join(REPO_ROOT, 'policies');
@@ -20,7 +20,8 @@ export function fleetCopies(): FleetCopies {
     root,
     copy(name) {
       const dir = join(root, name);
-      cpSync(EXAMPLE_POLICIES, dir, { recursive: true });
+      // A developer's local build cache (git-ignored) is not part of the example fleet.
+      cpSync(EXAMPLE_POLICIES, dir, { recursive: true, filter: (source) => !source.split(sep).includes('.benteng-cache') });
       return dir;
     },
     dispose: () => rmSync(root, { recursive: true, force: true }),

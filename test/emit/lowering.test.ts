@@ -1,11 +1,25 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IPT_COMMENT_MAX, NFT_COMMENT_MAX, ruleComment, sanitizeText, truncateBytes } from '../../src/emit/comment.js';
+import { IPT_COMMENT_MAX, NFT_COMMENT_MAX, ruleComment, sanitizeText, sanitizeUnicode, truncateBytes } from '../../src/emit/comment.js';
 import { IPT_CHAIN_MAX, multiportGroups, serviceChainName } from '../../src/emit/iptables.js';
 
 describe('comments', () => {
   it('strips quotes, backslashes, control and separator characters to one line', () => {
     expect(sanitizeText('a"b\\c\nd\u0000e\u202ef\u2028g\th')).toBe('a b c d e f g h');
     expect(sanitizeText("city's")).toBe('city\u2019s');
+  });
+
+  it('takes the plain-ASCII shortcut only where the full sanitiser would change nothing', () => {
+    const alphabet = fc.constantFrom(...'aZ09 -_/:.,;!#$%&()[]{}~"\'`\\\t\n\u00e9\u0301\u202e\u2028\u00a0');
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 24 }), (chars) => {
+        const text = chars.join('');
+        expect(sanitizeText(text)).toBe(sanitizeUnicode(text));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(sanitizeText('Calls the census API (v2) on port 8443')).toBe('Calls the census API (v2) on port 8443');
+    expect(sanitizeText(' two  spaces ')).toBe('two spaces');
   });
 
   it('truncates on a character boundary within the byte limit', () => {

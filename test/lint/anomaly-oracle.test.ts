@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chainAccess } from '../../src/access/index.js';
 import { analyzeChain } from '../../src/lint/anomaly/index.js';
-import type { PortRange, ProtocolMatch, Verdict } from '../../src/model/index.js';
+import type { HostModel, PortRange, ProtocolMatch, Verdict } from '../../src/model/index.js';
 import type { AddressRange } from '../../src/net/address.js';
 import { normalizeRanges } from '../../src/net/address-set.js';
 
@@ -123,6 +124,19 @@ describe('anomaly analysis against a brute-force oracle', () => {
         expect(of('correlated').flatMap((a) => a.others.map((i) => `${i}<${a.rule}`)).sort()).toEqual(expected.correlated.sort());
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('finds the same anomalies from the access model\'s shared terms as from its own', () => {
+    const baseline = { established: true, loopback: true, icmp: 'essential' as const, logDrops: { enabled: false, ratePerMinute: 0 } };
+    fc.assert(
+      fc.property(fc.array(rule, { minLength: 1, maxLength: 25 }), (rules) => {
+        // The lint stage passes each chain's access (its rules are the chain's own rule objects).
+        const host = { name: 'h', input: rules, output: [] } as unknown as HostModel;
+        const shared = analyzeChain(rules, { access: chainAccess(host, 'ingress', baseline) });
+        expect(shared).toEqual(analyzeChain(rules));
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -52,8 +52,8 @@ describe('benteng query (in-process)', () => {
       from: address,
       to: '192.0.2.20',
       open: true,
-      egress: { host: web, direction: 'egress', verdict: 'accept', decidedBy: 'rule', rule: rule('permit-portal/egress/0', 'Application database', 'policies/services/permit-portal.yaml', 13, 5), repliesAccepted: true },
-      ingress: { host: 'db-01', direction: 'ingress', verdict: 'accept', decidedBy: 'rule', rule: rule('permit-db/ingress/0', "Only the permit portal's web servers", 'policies/services/permit-db.yaml', 8, 5), repliesAccepted: true },
+      egress: { host: web, direction: 'egress', verdict: 'accept', decidedBy: 'rule', rule: rule('permit-portal/egress/0', 'Application database', 'policies/services/permit-portal.yaml', 13, 5), blocklist: null, repliesAccepted: true },
+      ingress: { host: 'db-01', direction: 'ingress', verdict: 'accept', decidedBy: 'rule', rule: rule('permit-db/ingress/0', "Only the permit portal's web servers", 'policies/services/permit-db.yaml', 8, 5), blocklist: null, repliesAccepted: true },
     });
     expect(json).toEqual({
       version: 1,
@@ -77,9 +77,31 @@ describe('benteng query (in-process)', () => {
         from: { host: null, address: '2001:db8:ad::9' },
         to: { host: 'web-01', address: null },
         open: true,
-        checks: [{ family: 'ipv6', from: '2001:db8:ad::9', to: '2001:db8:203::10', open: true, egress: null, ingress: { host: 'web-01', direction: 'ingress', verdict: 'accept', decidedBy: 'icmp-baseline', rule: null, repliesAccepted: true } }],
+        checks: [{ family: 'ipv6', from: '2001:db8:ad::9', to: '2001:db8:203::10', open: true, egress: null, ingress: { host: 'web-01', direction: 'ingress', verdict: 'accept', decidedBy: 'icmp-baseline', rule: null, blocklist: null, repliesAccepted: true } }],
       },
     ]);
+  });
+
+  it('a blocklist.yaml address is dropped before any rule, naming the entry (exit 1)', async () => {
+    // 203.0.113.66 is blocked in policies/blocklist.yaml; the portal's https is open to everyone else.
+    const blocked = await query('203.0.113.66', 'host:web-01', 'tcp/443', '--format', 'json');
+    expect(blocked.code).toBe(1);
+    const ingress = (JSON.parse(blocked.stdout) as QueryJson).paths[0]!.checks[0]!.ingress!;
+    expect(ingress.verdict).toBe('drop');
+    expect(ingress.decidedBy).toBe('blocklist');
+    expect(ingress.rule).toBeNull();
+    expect(ingress.blocklist).toEqual({
+      id: 'blocklist/0',
+      addresses: ['203.0.113.66', '2001:db8:bad::/48'],
+      reason: 'defacement of the city portal, ticket CSIRT-2026-114',
+      file: 'policies/blocklist.yaml',
+      line: 6,
+      column: 5,
+    });
+    const pretty = await query('203.0.113.66', 'host:web-01', 'tcp/443');
+    expect(pretty.stdout).toContain('web-01 ingress: drop, blocklist blocklist/0 (203.0.113.66, 2001:db8:bad::/48) "defacement of the city portal, ticket CSIRT-2026-114" (policies/blocklist.yaml:6:5)');
+    const neighbour = await query('203.0.113.67', 'host:web-01', 'tcp/443');
+    expect(neighbour.code).toBe(0);
   });
 
   it.each([

@@ -62,6 +62,11 @@ function peerEdges(family: Family): bigint[] {
       }
     }
     for (const range of host.addresses[family]) edges.add(range.start);
+    for (const entry of host.blocklist) {
+      for (const range of entry.addresses[family]) {
+        for (const e of [range.start - 1n, range.start, range.end, range.end + 1n]) if (e >= 0n && e <= max) edges.add(e);
+      }
+    }
   }
   return [...edges].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

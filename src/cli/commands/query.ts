@@ -52,6 +52,10 @@ function chainLine(chalk: Chalk, chain: ChainVerdict, cwd: string): string {
       const description = decider.description !== undefined ? ` ${JSON.stringify(decider.description)}` : '';
       return `${where}: ${verdict}, rule ${chalk.bold(decider.id)}${description} ${chalk.dim(`(${file}:${decider.span.start.line}:${decider.span.start.column})`)}`;
     }
+    case 'blocklist': {
+      const file = relative(cwd, resolve(cwd, decider.span.file));
+      return `${where}: ${verdict}, blocklist ${chalk.bold(decider.id)} (${decider.addresses.join(', ')}) ${JSON.stringify(decider.reason)} ${chalk.dim(`(${file}:${decider.span.start.line}:${decider.span.start.column})`)}`;
+    }
     case 'icmp-baseline':
       return `${where}: ${verdict}, baseline: essential ICMP`;
     case 'loopback':

@@ -23,8 +23,8 @@
  * past their visit budget, leave the rules concerned unanalysed (reported by
  * `anomaly-analysis-incomplete`), never a hang.
  */
-import { ACCESS_CLASSES, classTerms } from '../../access/index.js';
-import { compressTerms } from '../../access/layers.js';
+import { ACCESS_CLASSES, type ChainAccess, classTerms, type FleetAccess } from '../../access/index.js';
+import { compressTerms, type LayerTerm } from '../../access/layers.js';
 import { type SweepBox, type SweepTerm, sweepFirstMatch } from '../../access/sweep.js';
 import type { Direction, FleetModel, ResolvedRule } from '../../model/index.js';
 import { BoxTree } from './box-tree.js';
@@ -50,6 +50,8 @@ export interface ChainAnalysis {
 export interface AnalysisOptions {
   /** Regions a family and class's partition may hold before its rules are reported as not analysed (default: `REGIONS_PER_BOX` per rule box, at least `DEFAULT_BUDGET`). */
   budget?: number;
+  /** The access model of this very chain (its rules are the chain's rule objects): its terms and their compression are reused, not recomputed. */
+  access?: ChainAccess;
 }
 
 export const DEFAULT_BUDGET = 20_000;
@@ -109,13 +111,17 @@ export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisO
   const partitions: ClassPartition[] = [];
   const labelled = rules.map((rule, position) => ({ peers: rule.peers, protocols: rule.protocols, position }));
 
+  // The access model's terms and compression of this chain, when given, label terms by rule object.
+  const positionOf = options.access ? new Map(rules.map((rule, position) => [rule as ResolvedRule, position])) : undefined;
+  const shared = options.access && positionOf!.size === n ? options.access : undefined;
   for (const family of ['ipv4', 'ipv6'] as const) {
-    const byClass = classTerms(labelled, family);
+    const byClass = shared ? undefined : classTerms(labelled, family);
     for (const cls of ACCESS_CLASSES) {
-      const list = byClass[cls];
+      const known = shared?.families[family].classes[cls];
+      const list: ReadonlyArray<LayerTerm<unknown>> = known ? known.terms : byClass![cls];
       if (list.length === 0) continue;
-      const compressed = compressTerms(list);
-      const positions = list.map((t) => t.label.position);
+      const compressed = known ? known.compressed : compressTerms(list);
+      const positions = known ? known.terms.map((t) => positionOf!.get(t.label)!) : byClass![cls].map((t) => t.label.position);
       const natural = compressed.terms.reduce((total, t) => total + (t.leaves.length / 2) * t.values.length, 0);
       const budget = options.budget ?? Math.max(DEFAULT_BUDGET, REGIONS_PER_BOX * natural);
       const boxes = sweepFirstMatch(compressed.leafCount, compressed.terms, { runnerUp: true, budget });
@@ -278,7 +284,7 @@ export interface AnomalyAnalysis {
  * rule is redundant only when it is redundant on every host it lands on (removing it from the policy
  * changes no verdict anywhere); shadowed and correlated show wherever they happen.
  */
-export function analyzeFleet(model: FleetModel, options: AnalysisOptions = {}): AnomalyAnalysis {
+export function analyzeFleet(model: FleetModel, options: AnalysisOptions = {}, access?: FleetAccess): AnomalyAnalysis {
   const byKey = new Map<string, RuleAnomaly>();
   const incomplete: IncompleteChain[] = [];
   const cache = new Map<string, ChainAnalysis>();
@@ -292,7 +298,7 @@ export function analyzeFleet(model: FleetModel, options: AnalysisOptions = {}): 
       const signature = chain.map((r) => r.id).join('\n');
       let result = cache.get(signature);
       if (!result) {
-        result = analyzeChain(chain, options);
+        result = analyzeChain(chain, access ? { ...options, access: access.chain(host, direction) } : options);
         cache.set(signature, result);
       }
       if (result.incomplete.length > 0) incomplete.push({ host: host.name, direction, rules: result.incomplete.map((i) => chain[i]!) });
