@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import type { CompiledHost } from '../../build/compiled-host.js';
-import { blockHosts, connectSsh, listBlocks, unblockHosts, type BlockHostReport } from '../../deploy/index.js';
+import { blockHosts, type Connect, listBlocks, unblockHosts, type BlockHostReport } from '../../deploy/index.js';
 import { formatDuration, guardRails, parseBlockAddress, parseDuration, type BlockAddress } from '../../incident/block-request.js';
 import { EXIT, type CliIo, UsageError } from '../io.js';
 import { fleetModel, selectTargets, sshOptionsOf, type ServerFlags } from '../select-hosts.js';
+import { retryingConnector } from '../ssh-connector.js';
 
 type Flags = ServerFlags;
 const sshOptions = sshOptionsOf;
@@ -47,19 +48,23 @@ function checkFormat(flags: Flags): void {
   if (flags.format !== 'text' && flags.format !== 'json') throw new UsageError(`unknown format "${flags.format}" (text or json)`);
 }
 
-/** The address this client reaches the servers from, as the first server sees it. */
-async function clientAddresses(targets: CompiledHost[], flags: Flags): Promise<string[]> {
-  const first = targets[0];
-  if (!first) return [];
-  const connected = await connectSsh(first.ssh, sshOptions(flags));
-  if (!connected.ok) return [];
-  try {
-    const r = await connected.value.exec(`echo "$SSH_CLIENT" | cut -d' ' -f1`);
-    const address = r.stdout.trim();
-    return /^[0-9A-Fa-f.:]+$/.test(address) ? [address] : [];
-  } finally {
-    connected.value.close();
+/**
+ * The address this client reaches the servers from, as the first server that answers sees it (an
+ * unreachable first host must not switch the guard rail off for the others).
+ */
+async function clientAddresses(targets: CompiledHost[], flags: Flags, connect: Connect): Promise<string[]> {
+  for (const target of targets) {
+    const connected = await connect(target.ssh, sshOptions(flags));
+    if (!connected.ok) continue;
+    try {
+      const r = await connected.value.exec(`echo "$SSH_CLIENT" | cut -d' ' -f1`);
+      const address = r.stdout.trim();
+      if (/^[0-9A-Fa-f.:]+$/.test(address)) return [address];
+    } finally {
+      connected.value.close();
+    }
   }
+  return [];
 }
 
 export function registerBlock(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -100,14 +105,15 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
       const refuse = (clients: string[]) =>
         flags.force ? [] : addresses.flatMap((a) => guardRails(a, model, clients).map((why) => `refusing to block ${a.text}: ${why} (use --force if you mean it)`));
       let refusals = refuse([]);
-      if (refusals.length === 0 && !flags.force) refusals = refuse(await clientAddresses(targets, flags));
+      const connect = retryingConnector(io);
+      if (refusals.length === 0 && !flags.force) refusals = refuse(await clientAddresses(targets, flags, connect));
       if (refusals.length > 0) {
         io.stderr(refusals.map((r) => `${io.chalk.red('error')}: ${r}\n`).join(''));
         io.stderr('nothing was changed on any server\n');
         return setExit(EXIT.findings);
       }
       io.stderr(`blocking ${addresses.map((a) => a.text).join(', ')} for ${formatDuration(ttl.value)} on ${targets.length} host${targets.length === 1 ? '' : 's'}…\n`);
-      const reports = await blockHosts(targets, addresses.map((a) => a.text), ttl.value, reason, { ssh: sshOptions(flags), ...server(flags) });
+      const reports = await blockHosts(targets, addresses.map((a) => a.text), ttl.value, reason, { ssh: sshOptions(flags), ...server(flags) }, connect);
       setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
       if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
       io.stdout(table(['host', 'added', 'expires', 'seconds'], reports.map((r) => [r.host, r.ok ? r.changed.join(' ') : io.chalk.red('failed'), r.expiresAt ?? '-', (r.durationMs / 1000).toFixed(1)])));
@@ -125,7 +131,7 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
     const model = await fleetModel(io, flags.policies);
     if (!model) return setExit(EXIT.findings);
     const targets = selectTargets(model, selectors, flags.all === true);
-    const reports = await unblockHosts(targets, addresses.map((a) => a.text), { ssh: sshOptions(flags), ...server(flags) });
+    const reports = await unblockHosts(targets, addresses.map((a) => a.text), { ssh: sshOptions(flags), ...server(flags) }, retryingConnector(io));
     setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
     if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
     io.stdout(table(['host', 'removed', 'not blocked there'], reports.map((r) => [r.host, r.ok ? r.changed.join(' ') || '-' : io.chalk.red('failed'), r.absent.join(' ') || '-'])));
@@ -138,7 +144,7 @@ export function registerBlock(program: Command, io: CliIo, setExit: (code: numbe
       const model = await fleetModel(io, flags.policies);
       if (!model) return setExit(EXIT.findings);
       const targets = selectTargets(model, selectors, flags.all === true);
-      const reports = await listBlocks(targets, { ssh: sshOptions(flags), ...server(flags) });
+      const reports = await listBlocks(targets, { ssh: sshOptions(flags), ...server(flags) }, retryingConnector(io));
       setExit(failedHosts(reports).length === 0 ? EXIT.ok : EXIT.findings);
       if (flags.format === 'json') return io.stdout(JSON.stringify(reports, null, 2) + '\n');
       const rows = reports.flatMap((r) =>

@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { execFile } from 'node:child_process';
 import { buildFleet } from '../../build/index.js';
 import type { CompiledHost } from '../../build/compiled-host.js';
-import { connectSsh, deployFleet, retryFirstConnection, rollbackHost, statusHost, type Connect, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
+import { deployFleet, rollbackHost, statusHost, type Connect, type DeployOptions, type DeployProgress, type DeployReport, type SshOptions, type StatusReport } from '../../deploy/index.js';
 import { REPORTERS } from '../../report/index.js';
 import { EXIT, type CliIo, UsageError, wholeNumber } from '../io.js';
 import { fleetModel, selectHostNames, type SelectableHost } from '../select-hosts.js';
+import { retryingConnector } from '../ssh-connector.js';
 
 interface ConnectionFlags {
   policies: string;
@@ -30,12 +31,7 @@ function sshOptions(io: CliIo, flags: ConnectionFlags): SshOptions {
   return ssh;
 }
 
-/** connectSsh, with the first connection to each host retried (3 attempts, 1 s then 2 s apart) and each retry shown. */
-function connector(io: CliIo): Connect {
-  return retryFirstConnection(connectSsh, {
-    onRetry: (host, message) => io.stderr(`${io.chalk.cyan(`[${host}]`)} ${io.chalk.yellow('retrying')} ${io.chalk.dim(message)}\n`),
-  });
-}
+const connector = retryingConnector;
 
 /** Compiles the fleet; prints diagnostics and returns undefined when the policies have errors. */
 async function compile(io: CliIo, flags: ConnectionFlags): Promise<CompiledHost[] | undefined> {

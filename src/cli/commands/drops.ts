@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { buildFleet } from '../../build/index.js';
+import { REPORTERS } from '../../report/index.js';
 import { readDrops, type DropsReport } from '../../deploy/index.js';
 import { formatDuration, parseDuration } from '../../incident/block-request.js';
 import { EXIT, type CliIo, UsageError } from '../io.js';
 import { fleetModel, selectTargets, sshOptionsOf, type ServerFlags } from '../select-hosts.js';
+import { retryingConnector } from '../ssh-connector.js';
 
 interface Flags extends ServerFlags {
   since: string;
@@ -54,6 +56,12 @@ export function registerDrops(program: Command, io: CliIo, setExit: (code: numbe
       const names = new Set(selectTargets(model, selectors, flags.all === true).map((t) => t.host));
       const built = await buildFleet(flags.policies);
       const targets = built.hosts.filter((h) => names.has(h.host));
+      if (targets.length < names.size) {
+        // The log keys come from the compiled rulesets: without them no line can be attributed.
+        io.stderr(REPORTERS.pretty!(built.diagnostics.filter((d) => d.severity === 'error'), { chalk: io.chalk, sources: built.sources }));
+        io.stderr(`${io.chalk.red('error')}: the policies have errors, so the drop log cannot be attributed; nothing was read\n`);
+        return setExit(EXIT.findings);
+      }
       io.stderr(`reading the drop log of the last ${formatDuration(since.value)} on ${targets.length} host${targets.length === 1 ? '' : 's'}…\n`);
       if (flags.peer !== undefined && !/^[0-9a-fA-F:.]+$/.test(flags.peer)) throw new UsageError(`--peer: "${flags.peer}" is not an address`);
       const reports = await readDrops(targets, since.value, {
@@ -61,7 +69,7 @@ export function registerDrops(program: Command, io: CliIo, setExit: (code: numbe
         ...(flags.peer ? { peer: flags.peer } : {}),
         ssh: sshOptionsOf(flags),
         ...(flags.stateDir ? { server: { stateDir: flags.stateDir } } : {}),
-      });
+      }, retryingConnector(io));
       setExit(reports.every((r) => r.ok) ? EXIT.ok : EXIT.findings);
       io.stdout(flags.format === 'json' ? JSON.stringify(reports, null, 2) + '\n' : reports.map((r) => render(io, r)).join(''));
     });
