@@ -39,6 +39,11 @@ export function normalizeRanges(ranges: readonly AddressRange[]): AddressRange[]
 }
 
 export function unionSets(...sets: readonly AddressSet[]): AddressSet {
+  // One set is already normalised: a copy is its union (most rules name one peer).
+  if (sets.length === 1) {
+    const [only] = sets;
+    return { ipv4: only!.ipv4.map((r) => ({ start: r.start, end: r.end })), ipv6: only!.ipv6.map((r) => ({ start: r.start, end: r.end })) };
+  }
   return {
     ipv4: normalizeRanges(sets.flatMap((s) => s.ipv4)),
     ipv6: normalizeRanges(sets.flatMap((s) => s.ipv6)),

@@ -17,7 +17,30 @@ export type PeerParse = { ok: true; value: PeerSpec } | { ok: false; reason: str
 const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 const PREFIXED = /^(host|network|service):(.*)$/;
 
+/**
+ * Parses are remembered (the same peer text is read by the schema's format check, the resolver and
+ * lint rules, and large fleets repeat the same CIDRs); results are frozen, so sharing them is safe.
+ */
+const memo = new Map<string, PeerParse>();
+const MEMO_LIMIT = 100_000;
+
 export function parsePeer(text: string): PeerParse {
+  let parsed = memo.get(text);
+  if (parsed === undefined) {
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    parsed = deepFreeze(parseUncached(text));
+    memo.set(text, parsed);
+  }
+  return parsed;
+}
+
+function deepFreeze(parse: PeerParse): PeerParse {
+  if (parse.ok && parse.value.kind === 'cidr') Object.freeze(parse.value.cidr);
+  if (parse.ok) Object.freeze(parse.value);
+  return Object.freeze(parse);
+}
+
+function parseUncached(text: string): PeerParse {
   if (text === 'any') return { ok: true, value: { kind: 'any' } };
   const prefixed = PREFIXED.exec(text);
   if (prefixed) {
