@@ -109,13 +109,21 @@ export function classValues(protocols: readonly ProtocolMatch[], family: Family)
   return values;
 }
 
+/** `classValues` per protocol list (a rule lands on every host of its service; the values are never mutated). */
+const classValuesMemo = new WeakMap<readonly ProtocolMatch[], Partial<Record<Family, Record<AccessClass, Array<{ from: number; to: number }>>>>>();
+function memoClassValues(protocols: readonly ProtocolMatch[], family: Family): Record<AccessClass, Array<{ from: number; to: number }>> {
+  let byFamily = classValuesMemo.get(protocols);
+  if (!byFamily) classValuesMemo.set(protocols, (byFamily = {}));
+  return (byFamily[family] ??= classValues(protocols, family));
+}
+
 /** The terms each class partitions, one per rule that matches in it, in chain order. */
 export function classTerms<R extends Pick<ResolvedRule, 'peers' | 'protocols'>>(rules: readonly R[], family: Family): Record<AccessClass, LayerTerm<R>[]> {
   const out: Record<AccessClass, LayerTerm<R>[]> = { tcp: [], udp: [], icmp: [], other: [] };
   for (const rule of rules) {
     const addresses: AddressRange[] = rule.peers[family];
     if (addresses.length === 0) continue;
-    const values = classValues(rule.protocols, family);
+    const values = memoClassValues(rule.protocols, family);
     for (const cls of ACCESS_CLASSES) {
       if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: values[cls] });
     }

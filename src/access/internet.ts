@@ -10,7 +10,7 @@
  * space: trimming a few addresses or networks off `any` does not make an exposure private, nor does
  * splitting it over several rules, services or networks (callers pass the union of accepted peers).
  */
-import { type AddressSet, intersectSets, normalizeRanges, subtractSets } from '../net/address-set.js';
+import { type AddressSet, normalizeRanges, subtractSets } from '../net/address-set.js';
 import { type AddressRange, cidrRange, type Family, parseCidr } from '../net/address.js';
 
 /** Share of the public space a set must hold to count as "the whole internet". */
@@ -44,17 +44,60 @@ export function rangeSize(list: readonly AddressRange[]): bigint {
 
 const PUBLIC_SIZE: Record<Family, bigint> = { ipv4: rangeSize(PUBLIC_SPACE.ipv4), ipv6: rangeSize(PUBLIC_SPACE.ipv6) };
 const SHARE_PER_MILLE = BigInt(Math.round(INTERNET_SHARE * 1000));
+/** The smallest public-address count of each family that reaches the share: ⌈size · ‰ / 1000⌉. */
+const THRESHOLD: Record<Family, bigint> = {
+  ipv4: (PUBLIC_SIZE.ipv4 * SHARE_PER_MILLE + 999n) / 1000n,
+  ipv6: (PUBLIC_SIZE.ipv6 * SHARE_PER_MILLE + 999n) / 1000n,
+};
 
-/** Public addresses held by normalised ranges of one family. */
+/** The public IPv4 blocks as numbers (exact: below 2³²). */
+const PUBLIC_V4_NUMBERS = PUBLIC_SPACE.ipv4.map((r) => ({ start: Number(r.start), end: Number(r.end) }));
+
+/** Public addresses held by normalised ranges of one family (one merge walk against the public blocks; IPv4 in numbers). */
 export function publicSize(list: readonly AddressRange[], family: Family): bigint {
-  const set: AddressSet = { ipv4: [], ipv6: [] };
-  set[family] = [...list];
-  return rangeSize(intersectSets(set, PUBLIC_SPACE)[family]);
+  if (family === 'ipv4') return BigInt(publicSizeV4(list));
+  const space = PUBLIC_SPACE[family];
+  let n = 0n;
+  let i = 0;
+  let j = 0;
+  while (i < list.length && j < space.length) {
+    const x = list[i]!;
+    const y = space[j]!;
+    const start = x.start > y.start ? x.start : y.start;
+    const end = x.end < y.end ? x.end : y.end;
+    if (start <= end) n += end - start + 1n;
+    if (x.end < y.end) i++;
+    else j++;
+  }
+  return n;
+}
+
+function publicSizeV4(list: readonly AddressRange[]): number {
+  const space = PUBLIC_V4_NUMBERS;
+  let n = 0;
+  let i = 0;
+  let j = 0;
+  while (i < list.length && j < space.length) {
+    const xStart = Number(list[i]!.start);
+    const xEnd = Number(list[i]!.end);
+    const y = space[j]!;
+    const start = xStart > y.start ? xStart : y.start;
+    const end = xEnd < y.end ? xEnd : y.end;
+    if (start <= end) n += end - start + 1;
+    if (xEnd < y.end) i++;
+    else j++;
+  }
+  return n;
+}
+
+/** The fewest public addresses of a family that count as the whole internet. */
+export function internetThreshold(family: Family): bigint {
+  return THRESHOLD[family];
 }
 
 /** Whether a public-address count reaches the internet threshold of its family. */
 export function isInternetSize(size: bigint, family: Family): boolean {
-  return size * 1000n >= PUBLIC_SIZE[family] * SHARE_PER_MILLE;
+  return size >= THRESHOLD[family];
 }
 
 /** Whether normalised ranges of one family count as the whole internet. */

@@ -22,6 +22,7 @@
  */
 import { IPSET_BLOCK_V4, IPSET_BLOCK_V6, IPT_BLOCKLIST_CHAIN, IPT_BLOCKLIST_OUT_CHAIN, IPT_CHAIN_PREFIX } from '../build/compiled-host.js';
 import { mergePortRanges } from '../net/port.js';
+import { memoPerObject } from '../model/memo.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
 import type { BaselineSettings, Direction, HostModel, PortRange, ResolvedRule } from '../model/index.js';
 import type { Family } from '../net/address.js';
@@ -121,6 +122,14 @@ function rejectTarget(family: Family, tcp: boolean): IptTarget {
  * dozens of complementary blocks), else one line per CIDR.
  */
 function peerMatches(rule: ResolvedRule, family: Family, side: 'source' | 'destination'): IptMatch[][] {
+  // A rule lands on every host of its service: its address matches are the same on each (match objects are never mutated).
+  return peerMemo(rule, `${family} ${side}`, () => computePeerMatches(rule, family, side));
+}
+
+const peerMemo = memoPerObject<ResolvedRule, IptMatch[][]>();
+const commentMemo = new WeakMap<ResolvedRule, IptMatch>();
+
+function computePeerMatches(rule: ResolvedRule, family: Family, side: 'source' | 'destination'): IptMatch[][] {
   if (coversFamily(rule.peers, family)) return [[]];
   // All but one block is at most two ranges (the block at an end of the family's space, or in between).
   if (rule.peers[family].length <= 2) {
@@ -133,7 +142,8 @@ function peerMatches(rule: ResolvedRule, family: Family, side: 'source' | 'desti
 
 function ruleLines(rule: ResolvedRule, family: Family, chain: string, side: 'source' | 'destination', baseline: BaselineSettings, logs: HostLogKeys): IptRule[] {
   const key = logs.rule(rule);
-  const comment: IptMatch = { kind: 'comment', text: ruleComment(rule.id, rule.description, IPT_COMMENT_MAX) };
+  let comment = commentMemo.get(rule);
+  if (!comment) commentMemo.set(rule, (comment = { kind: 'comment', text: ruleComment(rule.id, rule.description, IPT_COMMENT_MAX) }));
   const peers: IptMatch[][] = peerMatches(rule, family, side);
   const out: IptRule[] = [];
   for (const peer of peers) {

@@ -94,7 +94,8 @@ export function intersectSets(a: AddressSet, b: AddressSet): AddressSet {
   return { ipv4: intersectRanges(a.ipv4, b.ipv4), ipv6: intersectRanges(a.ipv6, b.ipv6) };
 }
 
-function rangesOverlap(a: readonly AddressRange[], b: readonly AddressRange[]): boolean {
+/** Whether two sorted lists of disjoint ranges share an address. */
+export function rangesOverlap(a: readonly AddressRange[], b: readonly AddressRange[]): boolean {
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {

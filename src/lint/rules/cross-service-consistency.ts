@@ -9,17 +9,19 @@ import { DEFAULTS, describeProtocols, placedRules } from '../rule-views.js';
 
 type Acceptance = 'all' | 'some' | 'none';
 
+type ClassValues = ReturnType<typeof classValues>;
+
 /**
  * How much of the traffic from or to `peers` on `protocols` the chain accepts, decided from its access
  * model: every value interval of every class the protocols name, cut over every peer, per family.
  */
-function acceptance(chain: ChainAccess, peers: AddressSet, protocols: readonly ProtocolMatch[]): Acceptance {
+function acceptance(chain: ChainAccess, peers: AddressSet, protocols: Record<'ipv4' | 'ipv6', ClassValues>): Acceptance {
   const byFamily: Acceptance[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     if (peers[family].length === 0) continue;
     let some = false;
     let all = true;
-    const values = classValues(protocols, family);
+    const values = protocols[family];
     for (const cls of ACCESS_CLASSES) {
       for (const { from, to } of values[cls]) {
         const over = acceptanceOver(chain, family, cls, peers[family], from, to);
@@ -89,11 +91,29 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
     };
     // Many rules ask the same question (same two services, direction and ports): answer it once.
     const answers = new Map<string, Acceptance>();
-    const named = (rule: ResolvedRule): string[] =>
-      rule.peerText.flatMap((text) => {
-        const parsed = parsePeer(text);
-        return parsed.ok && parsed.value.kind === 'service' ? [parsed.value.name] : [];
-      });
+    // Rules of many hosts and services repeat the same peers and ports: parse and split each once.
+    const serviceNames = new Map<string, string | undefined>();
+    const serviceName = (text: string): string | undefined => {
+      if (!text.startsWith('service:')) return undefined;
+      if (serviceNames.has(text)) return serviceNames.get(text);
+      const parsed = parsePeer(text);
+      const name = parsed.ok && parsed.value.kind === 'service' ? parsed.value.name : undefined;
+      serviceNames.set(text, name);
+      return name;
+    };
+    const named = (rule: ResolvedRule): string[] => rule.peerText.flatMap((text) => serviceName(text) ?? []);
+    const portsText = new WeakMap<readonly ProtocolMatch[], string>();
+    const portsOf = (protocols: readonly ProtocolMatch[]): string => {
+      let text = portsText.get(protocols);
+      if (text === undefined) portsText.set(protocols, (text = describeProtocols(protocols)));
+      return text;
+    };
+    const valuesByProtocols = new WeakMap<readonly ProtocolMatch[], Record<'ipv4' | 'ipv6', ClassValues>>();
+    const valuesOf = (protocols: readonly ProtocolMatch[]): Record<'ipv4' | 'ipv6', ClassValues> => {
+      let values = valuesByProtocols.get(protocols);
+      if (!values) valuesByProtocols.set(protocols, (values = { ipv4: classValues(protocols, 'ipv4'), ipv6: classValues(protocols, 'ipv6') }));
+      return values;
+    };
 
     for (const direction of ['egress', 'ingress'] as const) {
       for (const { rule } of placedRules(model, direction)) {
@@ -101,17 +121,18 @@ export default defineRule<Record<string, never>, 'noIngress' | 'noEgress' | 'oth
         for (const other of named(rule)) {
           const otherHosts = hostsOf(other);
           if (otherHosts.length === 0) continue;
-          const question = `${direction} ${rule.service} ${other} ${describeProtocols(rule.protocols)}`;
+          const question = `${direction} ${rule.service} ${other} ${portsOf(rule.protocols)}`;
           let answered = answers.get(question);
           if (answered === undefined) {
             const ownAddresses = addressesOf(rule.service);
-            const each = otherHosts.map((h) => acceptance(context.access.chain(h, direction === 'egress' ? 'ingress' : 'egress'), ownAddresses, rule.protocols));
+            const values = valuesOf(rule.protocols);
+            const each = otherHosts.map((h) => acceptance(context.access.chain(h, direction === 'egress' ? 'ingress' : 'egress'), ownAddresses, values));
             answered = each.every((a) => a === 'all') ? 'all' : each.every((a) => a === 'none') ? 'none' : 'some';
             answers.set(question, answered);
           }
           if (answered === 'all') continue;
           const [from, to] = direction === 'egress' ? [rule.service, other] : [other, rule.service];
-          const data = { from, to, ports: describeProtocols(rule.protocols) };
+          const data = { from, to, ports: portsOf(rule.protocols) };
           const otherSpan = serviceSpan(other);
           if (answered === 'some') {
             context.report({
