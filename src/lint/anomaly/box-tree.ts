@@ -1,7 +1,8 @@
 /**
  * A static k-d tree over the disjoint boxes of one partition (compressed address leaves × values),
  * answering "which boxes meet this box?" with bounding-box pruning and early exit. Splits alternate
- * between the two dimensions at the median; a query visits O(√n + k) nodes for k boxes met.
+ * between the two dimensions at the median (found by selection, not sorting: O(n log n) to build);
+ * a query visits O(√n + k) nodes for k boxes met.
  */
 import type { SweepBox } from '../../access/sweep.js';
 
@@ -46,10 +47,8 @@ export class BoxTree {
     this.minFrom.push(minFrom);
     this.maxTo.push(maxTo);
     if (to - from > LEAF_SIZE) {
-      const slice = this.order.slice(from, to);
-      slice.sort(depth % 2 === 0 ? (a, b) => a.lo - b.lo : (a, b) => a.from - b.from);
-      for (let i = 0; i < slice.length; i++) this.order[from + i] = slice[i]!;
       const mid = (from + to) >> 1;
+      selectNth(this.order, from, to, mid, depth % 2 === 0 ? (b) => b.lo : (b) => b.from);
       this.left[node] = this.build(from, mid, depth + 1);
       this.right[node] = this.build(mid, to, depth + 1);
     }
@@ -71,5 +70,34 @@ export class BoxTree {
       } else stack.push(this.right[node]!, this.left[node]!);
     }
     return false;
+  }
+}
+
+/**
+ * Reorders `items[from, to)` so that the item at `nth` is the one a sort by `key` would put there, with
+ * no larger key before it and no smaller one after (Hoare's selection: O(n) on average, where a sort
+ * at every level of the tree would cost O(n log n)).
+ */
+function selectNth<T>(items: T[], from: number, to: number, nth: number, key: (item: T) => number): void {
+  let lo = from;
+  let hi = to - 1;
+  while (lo < hi) {
+    const pivot = key(items[(lo + hi) >> 1]!);
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (key(items[i]!) < pivot) i++;
+      while (key(items[j]!) > pivot) j--;
+      if (i <= j) {
+        const t = items[i]!;
+        items[i] = items[j]!;
+        items[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (nth <= j) hi = j;
+    else if (nth >= i) lo = i;
+    else return;
   }
 }
