@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Diagnostic, diagnostic, type Span } from '../diagnostics/diagnostic.js';
+import { fastParse } from './fast-yaml.js';
 import { type IndexedParse, parseIndexed } from './parse-file.js';
 import { parseOnWorkers, workerCount } from './parse-workers.js';
 import { IndexedSource } from './position-index.js';
@@ -19,8 +20,8 @@ export { type PositionIndex } from './position-index.js';
 
 /**
  * A parsed policy file with its source positions, as every later stage sees it: a `YamlSource` parsed
- * on this thread, or an `IndexedSource` rebuilt from a parse worker's or the cache's position index
- * (the same spans). `spanOf` maps a data path to the key or value that produced it.
+ * on this thread, or an `IndexedSource` rebuilt from the position index of the fast parser, a parse
+ * worker or the cache (the same spans). `spanOf` maps a data path to the key or value that produced it.
  */
 export interface PolicySource {
   readonly file: string;
@@ -167,8 +168,10 @@ function fromIndexed(file: string, text: string, parsed: IndexedParse): Parsed |
 
 /**
  * Parses the files read by `readPolicyFiles`. Files come from the cache when it has them; the others
- * are parsed on worker threads when there are many (`parse-workers.ts`), on this thread otherwise.
- * Documents and diagnostics are in file order, whichever way each file was parsed.
+ * are parsed on this thread by the fast parser of plain policy YAML (`fast-yaml.ts`, the same data and
+ * spans as `yaml`), and the few it declines by `yaml`: on worker threads when there are many
+ * (`parse-workers.ts`), on this thread otherwise. Documents and diagnostics are in file order, whichever
+ * way each file was parsed.
  */
 export async function parsePolicyFiles(reads: PolicyReads, options: ParseOptions = {}): Promise<LoadedPolicies> {
   const { dir, files } = reads;
@@ -190,10 +193,24 @@ export async function parsePolicyFiles(reads: PolicyReads, options: ParseOptions
     else pending.push(i);
   }
 
-  const texts = pending.map((i) => ({ file: files[i]!.file, text: (files[i]!.read as { text: string }).text }));
+  // Files within the fast parser's subset are parsed here; only the files it declines go to `yaml`.
+  const declined: number[] = [];
+  for (const i of pending) {
+    const { file, read } = files[i]!;
+    const text = (read as { text: string }).text;
+    const fast = fastParse(file, text);
+    if (!fast) {
+      declined.push(i);
+      continue;
+    }
+    parsed[i] = { source: new IndexedSource(file, text, fast.index), data: fast.data, diagnostics: fast.diagnostics };
+    if (cache) await cache.put(file, text, fast);
+  }
+
+  const texts = declined.map((i) => ({ file: files[i]!.file, text: (files[i]!.read as { text: string }).text }));
   const workers = options.workers === false ? 0 : workerCount(texts.length);
   const fromWorkers = workers > 0 ? await parseOnWorkers(texts, workers).catch(() => undefined) : undefined;
-  for (const [n, i] of pending.entries()) {
+  for (const [n, i] of declined.entries()) {
     const { file, text } = texts[n]!;
     let result: IndexedParse | undefined = fromWorkers?.[n];
     let here: Parsed | undefined = result ? fromIndexed(file, text, result) : undefined;

@@ -2,7 +2,8 @@
  * One policy file parsed into what can leave the thread that parsed it: plain data, diagnostics and a
  * `PositionIndex`, from which `IndexedSource` gives the same spans as the `YamlSource`. Used by the
  * parse workers and the build cache; a file whose positions cannot be indexed (aliases) comes back
- * without an index and is parsed again where it is used.
+ * without an index and is parsed again where it is used. `parseIndexed` is the `yaml` path: what the
+ * fast parser (`fast-yaml.ts`) must give exactly for the files it takes, and what parses the rest.
  */
 import type { Document, LineCounter } from 'yaml';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';

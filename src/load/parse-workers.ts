@@ -1,9 +1,12 @@
 /**
- * Parses many policy files on worker threads, one per core (at most `MAX_WORKERS`), each given a
- * contiguous share of the files balanced by size. Results come back in file order. Only used for
- * large fleets (`WORKER_MIN_FILES`): a worker costs a thread and a module load, small fleets parse
- * faster on the main thread. Only the compiled code (`dist/`) starts workers: a worker does not inherit
- * the TypeScript loaders of `tsx` or a test runner, so from the sources (`src/`) parsing stays here.
+ * Parses many policy files with `yaml` on worker threads, one per core (at most `MAX_WORKERS`), each
+ * given a contiguous share of the files balanced by size. Results come back in file order. Only the
+ * files that the fast parser (`fast-yaml.ts`) declines come here: it parses plain policy YAML more than
+ * ten times faster on the main thread than `yaml` does on the workers, so a fleet of such files starts
+ * no worker at all. Workers are used only when many files are declined (`WORKER_MIN_FILES`): a worker
+ * costs a thread and a module load, a few files parse faster on the main thread. Only the compiled code
+ * (`dist/`) starts workers: a worker does not inherit the TypeScript loaders of `tsx` or a test runner,
+ * so from the sources (`src/`) parsing stays here.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -11,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { IndexedParse } from './parse-file.js';
 
-/** Below this many files to parse, workers do not pay for their start-up. */
+/** Below this many files for `yaml` to parse (declined by the fast parser), workers do not pay for their start-up. */
 export const WORKER_MIN_FILES = 2000;
 const MAX_WORKERS = 8;
 
