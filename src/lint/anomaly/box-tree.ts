@@ -19,6 +19,8 @@ export class BoxTree {
   private readonly maxHi: number[] = [];
   private readonly minFrom: number[] = [];
   private readonly maxTo: number[] = [];
+  /** Per node: the term every box below it belongs to, or -1 when they differ. */
+  private readonly uniform: number[] = [];
 
   constructor(boxes: readonly SweepBox[]) {
     this.order = [...boxes];
@@ -46,22 +48,35 @@ export class BoxTree {
     this.maxHi.push(maxHi);
     this.minFrom.push(minFrom);
     this.maxTo.push(maxTo);
+    this.uniform.push(-1);
     if (to - from > LEAF_SIZE) {
       const mid = (from + to) >> 1;
       selectNth(this.order, from, to, mid, depth % 2 === 0 ? (b) => b.lo : (b) => b.from);
-      this.left[node] = this.build(from, mid, depth + 1);
-      this.right[node] = this.build(mid, to, depth + 1);
+      const left = (this.left[node] = this.build(from, mid, depth + 1));
+      const right = (this.right[node] = this.build(mid, to, depth + 1));
+      if (this.uniform[left] === this.uniform[right]) this.uniform[node] = this.uniform[left]!;
+    } else {
+      const term = this.order[from]!.term;
+      let same = true;
+      for (let i = from + 1; i < to && same; i++) same = this.order[i]!.term === term;
+      if (same) this.uniform[node] = term;
     }
     return node;
   }
 
-  /** Calls `visit` for every box meeting [lo, hi] × [from, to] until it returns true (stop). Returns whether stopped. */
-  query(lo: number, hi: number, from: number, to: number, visit: (box: SweepBox) => boolean): boolean {
+  /**
+   * Calls `visit` for every box meeting [lo, hi] × [from, to] until it returns true (stop). Returns
+   * whether stopped. With `known`, a subtree whose boxes all belong to one term it accepts is skipped
+   * (the caller already has that term: "which terms meet this box?" stops walking the ones it found).
+   */
+  query(lo: number, hi: number, from: number, to: number, visit: (box: SweepBox) => boolean, known?: (term: number) => boolean): boolean {
     if (this.order.length === 0) return false;
     const stack = [0];
     while (stack.length > 0) {
       const node = stack.pop()!;
       if (this.minLo[node]! > hi || this.maxHi[node]! < lo || this.minFrom[node]! > to || this.maxTo[node]! < from) continue;
+      const uniform = this.uniform[node]!;
+      if (uniform !== -1 && known?.(uniform)) continue;
       if (this.left[node] === -1) {
         for (let i = this.start[node]!; i < this.end[node]!; i++) {
           const b = this.order[i]!;

@@ -187,12 +187,19 @@ export function analyzeChain(rules: ReadonlyArray<ChainRule>, options: AnalysisO
       const term = part.terms[tj]!;
       for (let k = 0; k < term.leaves.length; k += 2) {
         for (const v of term.values) {
-          part.tree.query(term.leaves[k]!, term.leaves[k + 1]!, v.from, v.to, (box) => {
-            if (--visitsLeft < 0) return true;
-            const i = part.positions[box.term]!;
-            if (i !== j) found.add(i);
-            return false;
-          });
+          part.tree.query(
+            term.leaves[k]!,
+            term.leaves[k + 1]!,
+            v.from,
+            v.to,
+            (box) => {
+              if (--visitsLeft < 0) return true;
+              const i = part.positions[box.term]!;
+              if (i !== j) found.add(i);
+              return false;
+            },
+            (t) => t === tj || found.has(part.positions[t]!),
+          );
           if (visitsLeft < 0) return undefined;
         }
       }
