@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-import { processIo } from './io.js';
-import { run } from './run.js';
+import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
-process.exitCode = await run(argv, processIo(argv));
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // The one answer scripts ask for most: printed before commander, chalk or any command is loaded
+  // (as commander's `.version()` prints it; `run.ts` reads the same package.json).
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`${version}\n`);
+} else {
+  const { processIo } = await import('./io.js');
+  const { run } = await import('./run.js');
+  process.exitCode = await run(argv, processIo(argv));
+}

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasStackTrace, REPO_ROOT, runCli, tempPolicies } from '../support/policy-dir.js';
@@ -62,6 +63,18 @@ describe('benteng CLI (in-process)', () => {
 
 // `npm test` builds dist/ before vitest runs (see package.json), so the bin tested is the current code.
 describe('benteng CLI (the built bin, as a process)', () => {
+  it('--version and -V print the package version, the same as through commander', () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const viaCommander = spawnSync('node', [BIN, '--no-color', '--version'], { encoding: 'utf8' });
+    expect(viaCommander.stdout).toBe(`${version}\n`);
+    for (const flag of ['--version', '-V']) {
+      const result = spawnSync('node', [BIN, flag], { encoding: 'utf8' });
+      expect(result.stdout).toBe(viaCommander.stdout);
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+    }
+  });
+
   it('honours NO_COLOR and FORCE_COLOR', () => {
     const policies = tempPolicies();
     try {
