@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 
+// A reader that stops early (`benteng lint | head`) closes the pipe: the rest of the output has nowhere
+// to go, which is no error of ours. The command still runs to its end (a deploy is never cut short by
+// a closed pager) and exits with its own code; anything else on these streams stays an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // The one answer scripts ask for most: printed before commander, chalk or any command is loaded

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,25 @@ describe('benteng CLI (in-process)', () => {
 
 // `npm test` builds dist/ before vitest runs (see package.json), so the bin tested is the current code.
 describe('benteng CLI (the built bin, as a process)', () => {
+  it('a reader that closes the pipe early (`| head`) gets no stack trace, and the exit code stays the command\'s', async () => {
+    const policies = tempPolicies();
+    try {
+      // Many findings, an error among them: far more output than a pipe buffer holds.
+      const services = Array.from({ length: 400 }, (_, i) => `  - from: any\n    ports: [tcp/${5000 + i}]\n`).join('');
+      policies.write('services/x.yaml', `service: x\ndescription: x\nowners: [A, B]\nhosts: [web-01]\ningress:\n  - from: any\n    ports: [tcp/5432]\n${services}`);
+      const child = spawn('node', [BIN, 'lint', '-p', policies.dir, '--no-cache'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(stderr).not.toContain('EPIPE');
+      expect(hasStackTrace(stderr)).toBe(false);
+      expect(code).toBe(1);
+    } finally {
+      policies.dispose();
+    }
+  });
+
   it('--version and -V print the package version, the same as through commander', () => {
     const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     const viaCommander = spawnSync('node', [BIN, '--no-color', '--version'], { encoding: 'utf8' });
