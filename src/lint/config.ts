@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stat } from 'node:fs/promises';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { type Diagnostic, diagnostic } from '../diagnostics/diagnostic.js';
 import { didYouMean } from '../diagnostics/did-you-mean.js';
 import { YamlSource } from '../load/index.js';
@@ -40,7 +41,8 @@ let validateConfig: ValidateFunction | undefined;
 const optionValidators = new Map<string, ValidateFunction>();
 
 function validators(): { config: ValidateFunction; options: (id: string, schema: object) => ValidateFunction } {
-  ajv ??= new Ajv2020({ allErrors: true, strict: true, verbose: true });
+  // ajv is loaded only when a `benteng.yaml` is checked: a cached lint or a build never pays for it.
+  ajv ??= new (createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 }).Ajv2020({ allErrors: true, strict: true, verbose: true });
   validateConfig ??= ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
   return {
     config: validateConfig,
