@@ -13,6 +13,7 @@
  */
 import type { BaselineSettings, BlocklistEntry, Direction, FleetModel, HostModel, ProtocolMatch, ResolvedRule, Verdict } from '../model/index.js';
 import { containsAddress } from '../net/address-set.js';
+import { memoPerObject } from '../model/memo.js';
 import type { AddressRange, Family } from '../net/address.js';
 import { mergePortRanges } from '../net/port.js';
 import { baselineIcmpTypes } from '../model/baseline.js';
@@ -109,13 +110,8 @@ export function classValues(protocols: readonly ProtocolMatch[], family: Family)
   return values;
 }
 
-/** `classValues` per protocol list (a rule lands on every host of its service; the values are never mutated). */
-const classValuesMemo = new WeakMap<readonly ProtocolMatch[], Partial<Record<Family, Record<AccessClass, Array<{ from: number; to: number }>>>>>();
-function memoClassValues(protocols: readonly ProtocolMatch[], family: Family): Record<AccessClass, Array<{ from: number; to: number }>> {
-  let byFamily = classValuesMemo.get(protocols);
-  if (!byFamily) classValuesMemo.set(protocols, (byFamily = {}));
-  return (byFamily[family] ??= classValues(protocols, family));
-}
+/** `classValues` per protocol list and family (a rule lands on every host of its service; the values are never mutated). */
+const classValuesMemo = memoPerObject<readonly ProtocolMatch[], Record<AccessClass, Array<{ from: number; to: number }>>>();
 
 /** The terms each class partitions, one per rule that matches in it, in chain order. */
 export function classTerms<R extends Pick<ResolvedRule, 'peers' | 'protocols'>>(rules: readonly R[], family: Family): Record<AccessClass, LayerTerm<R>[]> {
@@ -123,7 +119,7 @@ export function classTerms<R extends Pick<ResolvedRule, 'peers' | 'protocols'>>(
   for (const rule of rules) {
     const addresses: AddressRange[] = rule.peers[family];
     if (addresses.length === 0) continue;
-    const values = memoClassValues(rule.protocols, family);
+    const values = classValuesMemo(rule.protocols, family, () => classValues(rule.protocols, family));
     for (const cls of ACCESS_CLASSES) {
       if (values[cls].length > 0) out[cls].push({ label: rule, addresses, values: values[cls] });
     }

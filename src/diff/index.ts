@@ -30,7 +30,7 @@ import { cutAt, internetValues, valueIntervals } from '../access/exposure.js';
 import { SENSITIVE_PORTS } from '../access/internet.js';
 import type { Span } from '../diagnostics/diagnostic.js';
 import type { Direction, FleetModel, HostModel, PortRange, ResolvedRule, Verdict } from '../model/index.js';
-import { fullRange } from '../net/address-set.js';
+import { fullRange, normalizeRanges } from '../net/address-set.js';
 import type { AddressRange, Family } from '../net/address.js';
 import type { CheckResult } from '../pipeline.js';
 
@@ -143,15 +143,7 @@ const BLOCKLIST: Decided = { verdict: 'drop', reason: 'blocklist' };
 
 /** The host's `blocklist.yaml` addresses of one family, merged: they are dropped before any rule. */
 function blockedRanges(chain: ChainAccess, family: Family): AddressRange[] {
-  const ranges = chain.host.blocklist.flatMap((entry) => entry.addresses[family]).sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-  const merged: AddressRange[] = [];
-  for (const r of ranges) {
-    const last = merged[merged.length - 1];
-    if (last && r.start <= last.end + 1n) {
-      if (r.end > last.end) last.end = r.end;
-    } else merged.push({ start: r.start, end: r.end });
-  }
-  return merged;
+  return normalizeRanges(chain.host.blocklist.flatMap((entry) => entry.addresses[family]));
 }
 
 /** The line with the blocked ranges decided by the blocklist (both are sorted and cover disjoint ranges). */

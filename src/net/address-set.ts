@@ -74,7 +74,8 @@ export function subtractSets(from: AddressSet, remove: AddressSet): AddressSet {
   return { ipv4: subtractRanges(from.ipv4, remove.ipv4), ipv6: subtractRanges(from.ipv6, remove.ipv6) };
 }
 
-function intersectRanges(a: readonly AddressRange[], b: readonly AddressRange[]): AddressRange[] {
+/** `a` ∩ `b`, ranges of one family; both must be normalised. */
+export function intersectRanges(a: readonly AddressRange[], b: readonly AddressRange[]): AddressRange[] {
   const out: AddressRange[] = [];
   let i = 0;
   let j = 0;

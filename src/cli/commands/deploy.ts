@@ -31,7 +31,6 @@ function sshOptions(io: CliIo, flags: ConnectionFlags): SshOptions {
   return ssh;
 }
 
-const connector = retryingConnector;
 
 /** Compiles the fleet; prints diagnostics and returns undefined when the policies have errors. */
 async function compile(io: CliIo, flags: ConnectionFlags): Promise<CompiledHost[] | undefined> {
@@ -182,7 +181,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       const commit = await policyCommit(flags.policies);
       if (commit) options.commit = commit;
       if (flags.stateDir) options.server = { stateDir: flags.stateDir };
-      const fleet = await deployFleet(targets, options, progressPrinter(io), connector(io));
+      const fleet = await deployFleet(targets, options, progressPrinter(io), retryingConnector(io));
       for (const report of fleet.reports) if (report.diff) io.stdout(`--- ${report.host}\n${report.diff}\n`);
       io.stdout(deploySummary(io, fleet.reports));
       setExit(fleet.ok ? EXIT.ok : EXIT.findings);
@@ -200,7 +199,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       if (targets.length !== 1) throw new UsageError(`rollback restores one host at a time; \`${host}\` names ${targets.length}`);
       const options: DeployOptions = { confirmTimeoutSeconds: flags.confirmTimeout, ssh: sshOptions(io, flags) };
       if (flags.stateDir) options.server = { stateDir: flags.stateDir };
-      const report = await rollbackHost(targets[0]!, options, progressPrinter(io), connector(io));
+      const report = await rollbackHost(targets[0]!, options, progressPrinter(io), retryingConnector(io));
       io.stdout(deploySummary(io, [report]));
       setExit(report.ok ? EXIT.ok : EXIT.findings);
     });
@@ -219,7 +218,7 @@ export function registerDeploy(program: Command, io: CliIo, setExit: (code: numb
       if (!targets) return setExit(EXIT.findings);
       const server = flags.stateDir ? { stateDir: flags.stateDir } : undefined;
       const ssh = sshOptions(io, flags);
-      const connect = connector(io);
+      const connect = retryingConnector(io);
       const reports: StatusReport[] = await Promise.all(targets.map((t) => statusHost(t, { ssh, ...(server ? { server } : {}) }, connect)));
       setExit(reports.every((r) => r.ok && r.state === 'in-sync') ? EXIT.ok : EXIT.findings);
       if (flags.format === 'json') {
